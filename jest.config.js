@@ -1,0 +1,10 @@
+// One jest run covers pure units, the compiled .wasm under the JS proxy-wasm host, the
+// manifest tool, and the end-to-end runs through a real Envoy.
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts', '**/*.test.js'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/tsconfig.json', isolatedModules: true }] },
+  testTimeout: 120000,
+  verbose: false,
+};

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Builds the optimized release filter at dist/tidb-mesh.wasm and writes its sha256 to
+// dist/tidb-mesh.wasm.sha256 (the value WasmPlugin.spec.sha256 expects). Also builds
+// dist/tidb-mesh-noop.wasm, a pass-through filter on the same SDK, used as a benchmark baseline.
+'use strict';
+const { execFileSync } = require('child_process');
+const crypto = require('crypto');
+const fs = require('fs');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const asc = path.join(root, 'node_modules', '.bin', 'asc');
+const dist = path.join(root, 'dist');
+fs.mkdirSync(dist, { recursive: true });
+
+function compile(entry, out, extra = []) {
+  execFileSync(asc, [entry, '--config', 'asconfig.json', '--target', 'release', '-b', out, ...extra],
+    { cwd: root, stdio: ['ignore', 'inherit', 'pipe'] });
+}
+
+function sha256(file) {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+const targets = [
+  ['assembly/index.ts', 'dist/tidb-mesh.wasm'],
+];
+if (fs.existsSync(path.join(root, 'assembly/noop.ts'))) targets.push(['assembly/noop.ts', 'dist/tidb-mesh-noop.wasm']);
+if (fs.existsSync(path.join(root, 'assembly/testing/entry.ts'))) targets.push(['assembly/testing/entry.ts', 'dist/tidb-mesh-core.wasm']);
+
+for (const [entry, out] of targets) {
+  compile(entry, out);
+  const digest = sha256(path.join(root, out));
+  fs.writeFileSync(path.join(root, out + '.sha256'), `${digest}  ${path.basename(out)}\n`);
+  console.log(`${out}  ${fs.statSync(path.join(root, out)).size} bytes  sha256 ${digest}`);
+}
