@@ -38,7 +38,7 @@ async function grpcError(promise) {
   }
 }
 
-let server; let envoys = []; let c1; let c2; let cx;
+let server; let envoys = []; let c1; let c2; let cx; let cSmall;
 let startTs = 10;
 const nextTs = () => { startTs += 10; return startTs; };
 const READ_TS = 1e9;
@@ -65,21 +65,24 @@ beforeAll(async () => {
     startEnvoy({ upstream: { port: server.port }, pluginConfig: config, node: tidbNode('cluster1') }),
     startEnvoy({ upstream: { port: server.port }, pluginConfig: config, node: tidbNode('cluster2') }),
     startEnvoy({ upstream: { port: server.port }, pluginConfig: config, node: tidbNode('cluster9') }),
+    // Same tenant as envoys[0] but with a 1 KiB message limit.
+    startEnvoy({ upstream: { port: server.port }, pluginConfig: twoTenantConfig({ maxMessageBytes: 1024 }), node: tidbNode('cluster1') }),
   ]);
   c1 = tikvClient(envoys[0].port);
   c2 = tikvClient(envoys[1].port);
   cx = tikvClient(envoys[2].port);
+  cSmall = tikvClient(envoys[3].port);
   // Both tenants write the SAME user keys with different values.
   await txnWrite(c1, USER_KEYS.map((k) => [k, VALUE.cluster1(k)]));
   await txnWrite(c2, USER_KEYS.map((k) => [k, VALUE.cluster2(k)]));
 });
 
 afterAll(async () => {
-  for (const c of [c1, c2, cx]) if (c) c.close();
+  for (const c of [c1, c2, cx, cSmall]) if (c) c.close();
   // Keep the Envoy logs (filter log lines included) for post-mortems: .tmp/e2e-logs/tikv-<tenant>.log
   const dir = path.join(__dirname, '..', '..', '.tmp', 'e2e-logs');
   fs.mkdirSync(dir, { recursive: true });
-  ['cluster1', 'cluster2', 'nomatch'].forEach((n, i) => { if (envoys[i]) fs.writeFileSync(path.join(dir, `tikv-${n}.log`), envoys[i].logs()); });
+  ['cluster1', 'cluster2', 'nomatch', 'cluster1-small'].forEach((n, i) => { if (envoys[i]) fs.writeFileSync(path.join(dir, `tikv-${n}.log`), envoys[i].logs()); });
   const failed = envoys.filter(Boolean);
   await Promise.all(failed.map((e) => e.stop()));
   if (server) await server.stop();
@@ -406,6 +409,32 @@ describe('policy', () => {
     const r = await rawGrpcCall(envoys[0].port, '/tikvpb.Tikv/KvGet', [grpcFrame(payload, true)], { headers: { 'grpc-encoding': 'gzip' } });
     expect(r.status).toBe(S.UNIMPLEMENTED);
     expect(r.frames).toEqual([]);
+  });
+
+  test('messages over maxMessageBytes -> RESOURCE_EXHAUSTED (request and response)', async () => {
+    const big = 'v'.repeat(2048);
+    const req = await grpcError(cSmall.RawPut({ context: v1ctx(), key: b('raw_big'), value: b(big) }));
+    expect(req.ok).toBe(false);
+    expect(req.code).toBe(S.RESOURCE_EXHAUSTED);
+    // Written through the normal Envoy, read through the 1 KiB one: the response is too big.
+    await txnWrite(c1, [['t_big', big]]);
+    const small = await cSmall.KvGet({ context: v1ctx(), key: b('t_user_1'), version: READ_TS });
+    expect(small.value.toString()).toBe(VALUE.cluster1('t_user_1'));
+    const resp = await grpcError(cSmall.KvGet({ context: v1ctx(), key: b('t_big'), version: READ_TS }));
+    expect(resp.ok).toBe(false);
+    expect([S.RESOURCE_EXHAUSTED, ...STREAM_ERROR_CODES]).toContain(resp.code);
+  });
+
+  test('unsafe commands inside BatchCommands never reach TiKV', async () => {
+    const before = server.requests().length;
+    const r = await grpcError(c1.batchCommands([{
+      requests: [{ GC: { context: v1ctx(), safe_point: 5 } }, { ResolveLock: { context: v1ctx(), start_version: 1, commit_version: 0 } }],
+      request_ids: [1, 2],
+    }]));
+    const reached = server.requests().slice(before).map((x) => x.method);
+    expect(reached).not.toContain('KvGC');
+    expect(reached).not.toContain('KvResolveLock');
+    if (!r.ok) expect(r.code).toBe(S.PERMISSION_DENIED);
   });
 
   test('an Envoy whose node labels match no tenant gets PERMISSION_DENIED for everything', async () => {
