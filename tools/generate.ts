@@ -1,0 +1,85 @@
+// Pure generation: topology + resolved registry + options -> Istio/Kubernetes objects.
+// IO (reading inputs, allocating ids, writing the registry) happens before, in the commands.
+import { buildEnvoyFilter } from './istio/envoyfilter';
+import { buildPdPeerService } from './istio/pd-peer';
+import { buildPeerAuthentication } from './istio/security';
+import { buildWasmPlugin } from './istio/wasmplugin';
+import { Artifact, IstioOptions, managedLabels, PD_PORT, Phase, TIKV_PORT } from './istio/common';
+import { boundedName } from './naming';
+import { inboundConfig, outboundConfig } from './plugin-config';
+import { findRecord, Registry, TenantRecord } from './registry';
+import { sortObjects } from './render';
+import { storageKey } from './tidb/topology';
+import { KubeObject, Labels, TenantSource, Topology } from './types';
+
+export type OutputKind = 'wasmplugin' | 'envoyfilter';
+
+/** Everything generation needs besides the inputs. */
+export interface GenerateOptions {
+  artifact: Artifact;
+  kind: OutputKind;
+  phase: Phase;
+  trustDomain: string;
+  /** Emit the inbound variant (PD/TiKV sidecars) and its PeerAuthentication. */
+  inbound: boolean;
+  /** Emit the pd-peer appProtocol override for v1 storage layers. */
+  pdPeerRemedy: boolean;
+  /** Extra inbound passthrough principals (admin tools such as BR or TiCDC). */
+  passthrough: string[];
+  imagePullPolicy?: 'IfNotPresent' | 'Always';
+  imagePullSecret?: string;
+}
+
+/** Chooses the output kind for an Istio version "1.x": WasmPlugin needs `match` (1.16+). */
+export function kindForIstio(version: string): OutputKind {
+  const m = /^v?(\d+)\.(\d+)/.exec(version.trim());
+  if (!m) throw new Error(`cannot parse Istio version "${version}" (expected e.g. 1.22)`);
+  const [maj, min] = [Number(m[1]), Number(m[2])];
+  return maj > 1 || (maj === 1 && min >= 16) ? 'wasmplugin' : 'envoyfilter';
+}
+
+function tenantObjectLabels(t: TenantSource, rec: TenantRecord): Labels {
+  const l: Labels = { 'tidb-mesh.io/tenant': t.name, 'tidb-mesh.io/storage-layer': t.storageRef.name, 'tidb-mesh.io/keyspace-id': String(rec.keyspaceId) };
+  for (const [k, v] of Object.entries(rec.labels)) l[`tenant.tidb-mesh.io/${k}`] = v;
+  return managedLabels(l);
+}
+
+/**
+ * Builds, per tenant, the outbound WasmPlugin (or EnvoyFilter) selecting its TiDB pods; per
+ * storage layer, the inbound PD and TiKV variants, a STRICT PeerAuthentication and (v1) the
+ * pd-peer Service override. Every tenant must have an active registry record (throws otherwise);
+ * run the safety checks first. Objects come back in render order; object names are capped at 63
+ * characters with a hash suffix.
+ */
+export function generate(t: Topology, registry: Registry, o: GenerateOptions): KubeObject[] {
+  const io: IstioOptions = { artifact: o.artifact, phase: o.phase, imagePullPolicy: o.imagePullPolicy, imagePullSecret: o.imagePullSecret };
+  const out: KubeObject[] = [];
+  const recOf = (x: TenantSource) => {
+    const r = findRecord(registry, x.namespace, x.name);
+    if (!r || r.state !== 'active') throw new Error(`internal: tenant ${x.namespace}/${x.name} has no active registry record`);
+    return r;
+  };
+  const emit = (p: { name: string; namespace: string; labels: Labels; selector: Labels; client: boolean; ports: number[]; pluginConfig: object }) => {
+    if (o.kind === 'wasmplugin') {
+      out.push(buildWasmPlugin({ ...p, mode: p.client ? 'CLIENT' : 'SERVER' }, io) as unknown as KubeObject);
+    } else {
+      out.push(buildEnvoyFilter({ ...p, context: p.client ? 'SIDECAR_OUTBOUND' : 'SIDECAR_INBOUND' }, io) as unknown as KubeObject);
+    }
+  };
+  for (const x of t.tenants) {
+    const rec = recOf(x);
+    emit({ name: boundedName(`tidb-mesh-${x.name}`), namespace: x.namespace, labels: tenantObjectLabels(x, rec),
+      selector: x.podSelector, client: true, ports: [PD_PORT, TIKV_PORT], pluginConfig: outboundConfig(x, rec) });
+  }
+  for (const s of t.storageLayers) {
+    const tenants = t.tenants.filter((x) => storageKey(x.storageRef) === storageKey(s)).map((x) => ({ t: x, rec: recOf(x) }));
+    const labels = managedLabels({ 'tidb-mesh.io/storage-layer': s.name });
+    if (o.pdPeerRemedy && s.pdPeerService) out.push(buildPdPeerService(s.name, s.namespace, labels) as unknown as KubeObject);
+    if (!o.inbound) continue;
+    const cfg = inboundConfig(s, tenants, o.trustDomain, o.passthrough);
+    emit({ name: boundedName(`tidb-mesh-${s.name}-pd-inbound`), namespace: s.namespace, labels, selector: s.pdSelector, client: false, ports: [PD_PORT], pluginConfig: cfg });
+    emit({ name: boundedName(`tidb-mesh-${s.name}-tikv-inbound`), namespace: s.namespace, labels, selector: s.tikvSelector, client: false, ports: [TIKV_PORT], pluginConfig: cfg });
+    out.push(buildPeerAuthentication(boundedName(`tidb-mesh-${s.name}-strict`), s.namespace, labels, s.podSelector) as unknown as KubeObject);
+  }
+  return sortObjects(out);
+}

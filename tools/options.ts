@@ -1,0 +1,108 @@
+// Command-line option parsing (no IO). Produces a plain Options object per subcommand.
+import { EXIT, ToolError } from './errors';
+
+/** Parsed options of all subcommands (each uses the subset it needs). */
+export interface Options {
+  command: string;
+  /** Positional arguments after the command (e.g. `tenants retire tidb/cluster1`). */
+  args: string[];
+  files: string[];
+  fromCluster: boolean;
+  namespace?: string;
+  kubeconfig?: string;
+  context?: string;
+  registry?: string;
+  pd: string[];
+  url?: string;
+  sha256?: string;
+  wasm?: string;
+  kind?: 'wasmplugin' | 'envoyfilter';
+  istioVersion?: string;
+  phase: string;
+  failStrategy: string;
+  trustDomain: string;
+  inbound: boolean;
+  pdPeerRemedy: boolean;
+  passthrough: string[];
+  imagePullPolicy?: string;
+  imagePullSecret?: string;
+  output?: string;
+  forceConflicts: boolean;
+  selector?: string;
+  format: 'table' | 'json';
+  help: boolean;
+}
+
+const VALUE_FLAGS: Record<string, keyof Options> = {
+  '-f': 'files', '--filename': 'files', '-n': 'namespace', '--namespace': 'namespace', '--kubeconfig': 'kubeconfig',
+  '--context': 'context', '--registry': 'registry', '--pd': 'pd', '--url': 'url', '--sha256': 'sha256', '--wasm': 'wasm',
+  '--kind': 'kind', '--istio-version': 'istioVersion', '--phase': 'phase', '--fail-strategy': 'failStrategy',
+  '--trust-domain': 'trustDomain', '--passthrough': 'passthrough', '--image-pull-policy': 'imagePullPolicy',
+  '--image-pull-secret': 'imagePullSecret', '-o': 'output', '--output': 'output', '-l': 'selector', '--selector': 'selector',
+  '--format': 'format',
+};
+const REPEATED = new Set<keyof Options>(['files', 'pd', 'passthrough']);
+const BOOL_FLAGS: Record<string, [keyof Options, boolean]> = {
+  '--from-cluster': ['fromCluster', true], '--no-inbound': ['inbound', false], '--no-pd-peer-remedy': ['pdPeerRemedy', false],
+  '--force-conflicts': ['forceConflicts', true], '--envoyfilter': ['kind', 'envoyfilter' as unknown as boolean],
+  '-h': ['help', true], '--help': ['help', true],
+};
+
+/** Parses argv (without node and script). Throws ToolError (USAGE) on unknown or incomplete flags. */
+export function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    command: '', args: [], files: [], fromCluster: false, pd: [], phase: 'UNSPECIFIED_PHASE', failStrategy: 'FAIL_CLOSE',
+    trustDomain: 'cluster.local', inbound: true, pdPeerRemedy: true, passthrough: [], forceConflicts: false, format: 'table', help: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i];
+    let inline: string | undefined;
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    if (eq > 0) { inline = a.slice(eq + 1); a = a.slice(0, eq); }
+    if (a in BOOL_FLAGS) { const [k, v] = BOOL_FLAGS[a]; (o as any)[k] = v; continue; }
+    if (a in VALUE_FLAGS) {
+      const k = VALUE_FLAGS[a];
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new ToolError(`${a} needs a value`, EXIT.USAGE, 'USAGE');
+      if (REPEATED.has(k)) (o[k] as string[]).push(v); else (o as any)[k] = v;
+      continue;
+    }
+    if (a.startsWith('-') && a !== '-') throw new ToolError(`unknown flag ${a}`, EXIT.USAGE, 'USAGE');
+    if (!o.command) o.command = a; else o.args.push(a);
+  }
+  if (o.kind && !['wasmplugin', 'envoyfilter'].includes(o.kind)) throw new ToolError(`--kind must be wasmplugin or envoyfilter`, EXIT.USAGE, 'USAGE');
+  if (!['table', 'json'].includes(o.format)) throw new ToolError(`--format must be table or json`, EXIT.USAGE, 'USAGE');
+  if (o.imagePullPolicy && !['IfNotPresent', 'Always'].includes(o.imagePullPolicy)) throw new ToolError('--image-pull-policy must be IfNotPresent or Always', EXIT.USAGE, 'USAGE');
+  if (!['UNSPECIFIED_PHASE', 'AUTHN', 'AUTHZ', 'STATS'].includes(o.phase)) throw new ToolError('--phase must be UNSPECIFIED_PHASE, AUTHN, AUTHZ or STATS', EXIT.USAGE, 'USAGE');
+  return o;
+}
+
+export const USAGE = `tidb-mesh: TidbClusters in, Istio WasmPlugin/EnvoyFilter out.
+
+Usage:
+  tidb-mesh generate (-f FILE... | -f - | --from-cluster [-n NS]) [options]   print manifests (YAML) on stdout
+  tidb-mesh apply    (-f FILE... | --from-cluster [-n NS]) [options]          server-side apply them
+  tidb-mesh diff     (-f FILE... | --from-cluster [-n NS]) [options]          compare with the live cluster
+  tidb-mesh tenants  [list | retire NS/NAME] (--registry FILE | -n NS)         the tenant registry
+
+Inputs and registry:
+  -f, --filename F      TidbCluster / core.pingcap.com manifests (file, directory, or - for stdin); repeatable
+  --from-cluster        read TidbClusters from the cluster (kubeconfig, or in-cluster credentials)
+  -n, --namespace NS    namespace for --from-cluster / tenants (default: all namespaces)
+  --kubeconfig F, --context C
+  --registry F          tenant registry file (files mode default: tidb-mesh-tenants.json next to the first -f file;
+                        cluster mode default: ConfigMap tidb-mesh-tenants in each storage layer's namespace)
+  --pd URL | --pd NS/NAME=URL   allocate keyspace ids through PD (/pd/api/v2/keyspaces) and verify recorded ones
+Artifact:
+  --url URL             oci://, https:// or file:// (default file:///var/local/wasm/tidb-mesh.wasm)
+  --sha256 HEX          module digest (oci://: image digest); default: computed from --wasm
+  --wasm F              local build to hash and compare (default dist/tidb-mesh.wasm)
+Output:
+  --kind wasmplugin|envoyfilter, --envoyfilter, --istio-version X.Y (<1.16 -> envoyfilter)
+  --phase P (UNSPECIFIED_PHASE), --fail-strategy FAIL_CLOSE (anything else is refused)
+  --trust-domain D (cluster.local), --passthrough NS/SA (repeatable), --no-inbound, --no-pd-peer-remedy
+  --image-pull-policy P, --image-pull-secret S, -o FILE
+apply: --force-conflicts      tenants: -l k=v,... --format table|json
+
+Exit codes: 0 ok, 1 diff found, 2 usage, 3 safety check failed, 4 registry error, 5 API/IO error, 70 internal.
+`;
