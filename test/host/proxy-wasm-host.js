@@ -929,6 +929,7 @@ class ProxyWasmHost {
     const env = {
       proxy_log(level, ptr, size) {
         if (level > 5) return R.BadArgument;
+        if (level < host.logLevel) return host._inBounds(ptr, size) ? ok : R.InvalidMemoryAccess; // skip decoding
         const s = host._str(ptr, size);
         if (s === null) return R.InvalidMemoryAccess;
         host._pushLog(level, s);
