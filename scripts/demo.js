@@ -12,7 +12,7 @@ const path = require('path');
 const { status: GRPC_STATUS } = require('@grpc/grpc-js');
 
 const ROOT = path.resolve(__dirname, '..');
-const WASM = path.join(ROOT, 'dist', 'tidb-mesh.wasm');
+const { DEFAULT_WASM: WASM } = require('../test/harness/envoy');
 
 const tikvServer = require('../test/servers/tikv-test-server');
 const { startEnvoy, twoTenantConfig, tidbNode, envoyBinary } = require('../test/harness/envoy');
@@ -33,7 +33,7 @@ function printable(buf) {
 function hexSpaced(buf) { return [...buf].map((x) => x.toString(16).padStart(2, '0')).join(' '); }
 
 async function main() {
-  if (!fs.existsSync(WASM)) {
+  if (!fs.existsSync(WASM) && !process.env.TIDB_MESH_WASM) {
     console.log('dist/tidb-mesh.wasm is missing: running `npm run build`');
     execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   }

@@ -22,7 +22,8 @@ const path = require('path');
 const YAML = require('yaml');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const DEFAULT_WASM = path.join(ROOT, 'dist', 'tidb-mesh.wasm');
+// TIDB_MESH_WASM overrides the filter module (e.g. a debug build) for the e2e tests and the demo.
+const DEFAULT_WASM = process.env.TIDB_MESH_WASM ? path.resolve(process.env.TIDB_MESH_WASM) : path.join(ROOT, 'dist', 'tidb-mesh.wasm');
 const NOOP_WASM = path.join(ROOT, 'dist', 'tidb-mesh-noop.wasm');
 
 const running = new Set();
