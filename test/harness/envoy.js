@@ -150,6 +150,9 @@ function buildBootstrap(o, files) {
       },
     },
   };
+  // mTLS hooks: envoy.transport_sockets.tls configs for the downstream (listener) and upstream side.
+  if (o.downstreamTransportSocket) listener.filter_chains[0].transport_socket = o.downstreamTransportSocket;
+  if (o.upstreamTransportSocket) cluster.transport_socket = o.upstreamTransportSocket;
   listener = merge(listener, o.extraListenerConfig);
   cluster = merge(cluster, o.extraClusterConfig);
 
@@ -196,9 +199,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * @param {object|string} [o.pluginConfig]  filter configuration (object is JSON.stringify'd)
  * @param {{namespace?: string, labels?: object, serviceAccount?: string, id?: string, cluster?: string, extraMetadata?: object}} [o.node]
  * @param {number} [o.concurrency=1]
+ * @param {number} [o.baseId]  fixed --base-id (default: --use-dynamic-base-id)
  * @param {string} [o.logLevel='warning']  global log level
  * @param {string} [o.componentLogLevel='wasm:info']  `--component-log-level`
- * @param {object|string} [o.extraListenerConfig]  merged into the listener (e.g. transport_socket for mTLS)
+ * @param {object} [o.downstreamTransportSocket]  listener filter chain transport_socket (e.g. TLS with client certs)
+ * @param {object} [o.upstreamTransportSocket]    upstream cluster transport_socket
+ * @param {object|string} [o.extraListenerConfig]  merged into the listener (objects merge, arrays replace)
  * @param {object|string} [o.extraClusterConfig]   merged into the upstream cluster
  * @param {object[]} [o.extraListeners] [o.extraClusters] [o.extraHttpFilters] (inserted before the router)
  * @param {object|string} [o.extraBootstrap]  merged into the whole bootstrap
@@ -221,7 +227,7 @@ async function startEnvoy(o = {}) {
   const args = [
     '-c', configPath,
     '--concurrency', String(o.concurrency || 1),
-    '--use-dynamic-base-id',
+    ...(o.baseId !== undefined ? ['--base-id', String(o.baseId)] : ['--use-dynamic-base-id']),
     '--admin-address-path', adminAddressPath,
     '-l', o.logLevel || 'warning',
     '--component-log-level', o.componentLogLevel || 'wasm:info',
