@@ -1,7 +1,13 @@
+// Wiring only: the SDK's ABI exports and the root context registration.
 export * from "@solo-io/proxy-runtime/proxy";
-import { RootContext, Context, registerRootContext } from "@solo-io/proxy-runtime";
+import { RootContext, registerRootContext } from "@solo-io/proxy-runtime";
+import { MeshRoot } from "./filter/root";
 
-class R extends RootContext {
-  createContext(id: u32): Context { return new Context(id, this); }
+/** The Envoy/Istio root id (WasmPlugin.pluginName). */
+export const ROOT_ID = "tidb-mesh";
+
+function createRoot(context_id: u32): RootContext {
+  return new MeshRoot(context_id);
 }
-registerRootContext((id: u32) => { return new R(id) as RootContext; }, "tidb-mesh");
+
+registerRootContext(createRoot, "tidb-mesh");

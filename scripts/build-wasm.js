@@ -14,22 +14,31 @@ const dist = path.join(root, 'dist');
 fs.mkdirSync(dist, { recursive: true });
 
 function compile(entry, out, extra = []) {
-  execFileSync(asc, [entry, '--config', 'asconfig.json', '--target', 'release', '-b', out, ...extra],
-    { cwd: root, stdio: ['ignore', 'inherit', 'pipe'] });
+  try {
+    execFileSync(asc, [entry, '--config', 'asconfig.json', '--target', 'release', '-b', out, ...extra],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  } catch (e) {
+    process.stderr.write(e.stdout || '');
+    process.stderr.write(e.stderr || '');
+    throw new Error(`asc failed for ${entry}`);
+  }
 }
 
 function sha256(file) {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
+// Filters route AssemblyScript's abort to the SDK's abort_proc_exit (logs, then exits).
+const sdkAbort = ['--use', 'abort=abort_proc_exit'];
 const targets = [
-  ['assembly/index.ts', 'dist/tidb-mesh.wasm'],
+  ['assembly/index.ts', 'dist/tidb-mesh.wasm', sdkAbort],
 ];
-if (fs.existsSync(path.join(root, 'assembly/noop.ts'))) targets.push(['assembly/noop.ts', 'dist/tidb-mesh-noop.wasm']);
-if (fs.existsSync(path.join(root, 'assembly/testing/entry.ts'))) targets.push(['assembly/testing/entry.ts', 'dist/tidb-mesh-core.wasm']);
+if (fs.existsSync(path.join(root, 'assembly/noop.ts'))) targets.push(['assembly/noop.ts', 'dist/tidb-mesh-noop.wasm', sdkAbort]);
+// The pure core for unit tests: no SDK, so the SDK's abort handler is not available.
+if (fs.existsSync(path.join(root, 'assembly/testing/entry.ts'))) targets.push(['assembly/testing/entry.ts', 'dist/tidb-mesh-core.wasm', []]);
 
-for (const [entry, out] of targets) {
-  compile(entry, out);
+for (const [entry, out, extra] of targets) {
+  compile(entry, out, extra);
   const digest = sha256(path.join(root, out));
   fs.writeFileSync(path.join(root, out + '.sha256'), `${digest}  ${path.basename(out)}\n`);
   console.log(`${out}  ${fs.statSync(path.join(root, out)).size} bytes  sha256 ${digest}`);

@@ -1,0 +1,237 @@
+// The plugin configuration (schema/plugin-config.schema.json) parsed and validated. Every
+// rule of the schema is checked here too, because the filter must refuse a configuration
+// the manifest tool did not write. parseConfig never throws: it returns `error` instead.
+import { JsonReader, JValue, J_ARR, J_OBJ, J_STR, J_NUM } from "./json";
+import { Keyspace, Bytes, nextPrefix } from "../keyspace/keyspace";
+
+export const DIRECTION_OUTBOUND: i32 = 0;
+export const DIRECTION_INBOUND: i32 = 1;
+
+export class Match {
+  namespace: string | null = null;
+  labelKeys: Array<string> = new Array<string>();
+  labelValues: Array<string> = new Array<string>();
+  serviceAccount: string | null = null;
+  principals: Array<string> = new Array<string>();
+}
+
+export class Tenant {
+  name: string;
+  keyspace: Keyspace;
+  match: Match;
+  constructor(name: string, keyspace: Keyspace, match: Match) {
+    this.name = name;
+    this.keyspace = keyspace;
+    this.match = match;
+  }
+}
+
+export class Passthrough {
+  name: string;
+  match: Match;
+  constructor(name: string, match: Match) { this.name = name; this.match = match; }
+}
+
+export class Config {
+  direction: i32 = DIRECTION_OUTBOUND;
+  apiV2: bool = true;
+  maxMessageBytes: u32 = 64 * 1024 * 1024;
+  etcdNamespace: string = "/keyspaces/tidb/{id}/";
+  tenants: Array<Tenant> = new Array<Tenant>();
+  passthrough: Array<Passthrough> = new Array<Passthrough>();
+}
+
+export class ConfigResult {
+  config: Config | null = null;
+  error: string = "";
+}
+
+function err(r: ConfigResult, msg: string): ConfigResult {
+  r.error = msg;
+  r.config = null;
+  return r;
+}
+
+function onlyKeys(v: JValue, allowed: Array<string>, where: string): string {
+  for (let i = 0; i < v.keys.length; i++) {
+    if (!allowed.includes(v.keys[i])) return where + ": unknown property \"" + v.keys[i] + "\"";
+  }
+  return "";
+}
+
+function isInteger(v: JValue): bool { return v.kind == J_NUM && Math.floor(v.num) == v.num; }
+
+function hexBytes(s: string): Bytes | null {
+  if (s.length == 0 || (s.length & 1) != 0) return null;
+  const b = new Bytes(s.length >> 1);
+  for (let i = 0; i < s.length; i += 2) {
+    const hi = hexDigit(s.charCodeAt(i));
+    const lo = hexDigit(s.charCodeAt(i + 1));
+    if (hi < 0 || lo < 0) return null;
+    store<u8>(b.ptr + (i >> 1), <u8>((hi << 4) | lo));
+  }
+  return b;
+}
+
+function hexDigit(c: i32): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  return -1;
+}
+
+function isDnsName(s: string): bool {
+  if (s.length == 0 || s.length > 253) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const alnum = (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
+    if (!alnum && !((c == 0x2d || c == 0x2e) && i > 0 && i < s.length - 1)) return false;
+  }
+  return true;
+}
+
+function parseMatch(v: JValue | null, where: string, r: ConfigResult): Match | null {
+  if (v === null || v.kind != J_OBJ) { err(r, where + ".match: required object"); return null; }
+  const e = onlyKeys(v, ["namespace", "labels", "serviceAccount", "principals"], where + ".match");
+  if (e.length > 0) { err(r, e); return null; }
+  if (v.keys.length == 0) { err(r, where + ".match: needs at least one criterion"); return null; }
+  const m = new Match();
+  const ns = v.get("namespace");
+  if (ns !== null) {
+    if (ns.kind != J_STR || ns.str.length == 0) { err(r, where + ".match.namespace: non-empty string expected"); return null; }
+    m.namespace = ns.str;
+  }
+  const sa = v.get("serviceAccount");
+  if (sa !== null) {
+    if (sa.kind != J_STR || sa.str.length == 0) { err(r, where + ".match.serviceAccount: non-empty string expected"); return null; }
+    m.serviceAccount = sa.str;
+  }
+  const labels = v.get("labels");
+  if (labels !== null) {
+    if (labels.kind != J_OBJ || labels.keys.length == 0) { err(r, where + ".match.labels: non-empty object expected"); return null; }
+    for (let i = 0; i < labels.keys.length; i++) {
+      const lv = labels.items[i];
+      if (lv.kind != J_STR) { err(r, where + ".match.labels." + labels.keys[i] + ": string expected"); return null; }
+      m.labelKeys.push(labels.keys[i]);
+      m.labelValues.push(lv.str);
+    }
+  }
+  const ps = v.get("principals");
+  if (ps !== null) {
+    if (ps.kind != J_ARR || ps.items.length == 0) { err(r, where + ".match.principals: non-empty array expected"); return null; }
+    for (let i = 0; i < ps.items.length; i++) {
+      const p = ps.items[i];
+      if (p.kind != J_STR || !p.str.startsWith("spiffe://")) { err(r, where + ".match.principals[" + i.toString() + "]: spiffe:// URI expected"); return null; }
+      m.principals.push(p.str);
+    }
+  }
+  return m;
+}
+
+/** Parses and validates the configuration JSON. On failure `error` names the offending path. */
+export function parseConfig(json: string): ConfigResult {
+  const r = new ConfigResult();
+  if (json.length == 0) return err(r, "empty configuration: pluginConfig with a tenants table is required");
+  const reader = new JsonReader(json);
+  const root = reader.parse();
+  if (root === null) return err(r, "invalid JSON: " + reader.error);
+  if (root.kind != J_OBJ) return err(r, "configuration must be a JSON object");
+  const e = onlyKeys(root, ["version", "direction", "mode", "maxMessageBytes", "etcdNamespace", "tenants", "passthrough", "unknownCaller"], "config");
+  if (e.length > 0) return err(r, e);
+  const c = new Config();
+
+  const version = root.get("version");
+  if (version !== null && !(isInteger(version) && version.num == 1)) return err(r, "version: only 1 is supported");
+  const dir = root.get("direction");
+  if (dir !== null) {
+    if (dir.kind == J_STR && dir.str == "outbound") c.direction = DIRECTION_OUTBOUND;
+    else if (dir.kind == J_STR && dir.str == "inbound") c.direction = DIRECTION_INBOUND;
+    else return err(r, "direction: \"outbound\" or \"inbound\" expected");
+  }
+  const mode = root.get("mode");
+  if (mode !== null) {
+    if (mode.kind == J_STR && mode.str == "api-v2") c.apiV2 = true;
+    else if (mode.kind == J_STR && mode.str == "prefix") c.apiV2 = false;
+    else return err(r, "mode: \"api-v2\" or \"prefix\" expected");
+  }
+  const max = root.get("maxMessageBytes");
+  if (max !== null) {
+    if (!isInteger(max) || max.num < 1024 || max.num > 1073741824) return err(r, "maxMessageBytes: integer in [1024, 1073741824] expected");
+    c.maxMessageBytes = <u32>max.num;
+  }
+  const ens = root.get("etcdNamespace");
+  if (ens !== null) {
+    if (ens.kind != J_STR || !ens.str.endsWith("/") || ens.str.length < 2) return err(r, "etcdNamespace: a string ending with '/' expected");
+    c.etcdNamespace = ens.str;
+  }
+  const unknown = root.get("unknownCaller");
+  if (unknown !== null && !(unknown.kind == J_STR && unknown.str == "deny")) return err(r, "unknownCaller: only \"deny\" exists");
+
+  const tenants = root.get("tenants");
+  if (tenants === null || tenants.kind != J_ARR) return err(r, "tenants: required array");
+  for (let i = 0; i < tenants.items.length; i++) {
+    const where = "tenants[" + i.toString() + "]";
+    const t = tenants.items[i];
+    if (t.kind != J_OBJ) return err(r, where + ": object expected");
+    const te = onlyKeys(t, ["name", "keyspaceId", "prefix", "match"], where);
+    if (te.length > 0) return err(r, te);
+    const name = t.get("name");
+    if (name === null || name.kind != J_STR || !isDnsName(name.str)) return err(r, where + ".name: lowercase DNS name expected");
+    const match = parseMatch(t.get("match"), where, r);
+    if (match === null) return r;
+    if (c.direction == DIRECTION_INBOUND && match.principals.length == 0) return err(r, where + ".match: inbound tenants match by principals");
+    if (c.direction == DIRECTION_OUTBOUND && match.principals.length > 0) return err(r, where + ".match: principals apply to inbound only");
+    let ks: Keyspace;
+    const idv = t.get("keyspaceId");
+    const pv = t.get("prefix");
+    if (c.apiV2) {
+      if (pv !== null) return err(r, where + ".prefix: only in prefix mode");
+      if (idv === null || !isInteger(idv) || idv.num < 1 || idv.num > 16777214) return err(r, where + ".keyspaceId: integer in [1, 16777214] expected");
+      const id = <u32>idv.num;
+      for (let j = 0; j < c.tenants.length; j++) {
+        if (c.tenants[j].keyspace.id == id) return err(r, where + ".keyspaceId: " + id.toString() + " is also used by tenant " + c.tenants[j].name);
+      }
+      ks = Keyspace.apiV2(id, expandNamespace(c.etcdNamespace, id.toString(), name.str));
+    } else {
+      if (pv === null || pv.kind != J_STR) return err(r, where + ".prefix: lowercase hex string required in prefix mode");
+      const b = hexBytes(pv.str);
+      if (b === null) return err(r, where + ".prefix: lowercase hex string required in prefix mode");
+      if (nextPrefix(b as Bytes) === null) return err(r, where + ".prefix: a prefix of only 0xff bytes has no end");
+      const id: u32 = idv !== null && isInteger(idv) ? <u32>idv.num : 0;
+      for (let j = 0; j < c.tenants.length; j++) {
+        const o = c.tenants[j].keyspace.txn;
+        const n = o.len < (b as Bytes).len ? o.len : (b as Bytes).len;
+        if (memory.compare(o.ptr, (b as Bytes).ptr, n) == 0) return err(r, where + ".prefix: overlaps the prefix of tenant " + c.tenants[j].name);
+      }
+      ks = Keyspace.withPrefix(b as Bytes, expandNamespace(c.etcdNamespace, id.toString(), name.str));
+    }
+    for (let j = 0; j < c.tenants.length; j++) {
+      if (c.tenants[j].name == name.str) return err(r, where + ".name: duplicate tenant " + name.str);
+    }
+    c.tenants.push(new Tenant(name.str, ks, match));
+  }
+
+  const pts = root.get("passthrough");
+  if (pts !== null) {
+    if (pts.kind != J_ARR) return err(r, "passthrough: array expected");
+    if (c.direction != DIRECTION_INBOUND && pts.items.length > 0) return err(r, "passthrough: applies to inbound only");
+    for (let i = 0; i < pts.items.length; i++) {
+      const where = "passthrough[" + i.toString() + "]";
+      const p = pts.items[i];
+      if (p.kind != J_OBJ) return err(r, where + ": object expected");
+      const pe = onlyKeys(p, ["name", "match"], where);
+      if (pe.length > 0) return err(r, pe);
+      const name = p.get("name");
+      if (name === null || name.kind != J_STR || name.str.length == 0) return err(r, where + ".name: non-empty string expected");
+      const match = parseMatch(p.get("match"), where, r);
+      if (match === null) return r;
+      if (match.principals.length == 0) return err(r, where + ".match: passthrough matches by principals");
+      c.passthrough.push(new Passthrough(name.str, match));
+    }
+  }
+  r.config = c;
+  return r;
+}
+
+function expandNamespace(template: string, id: string, name: string): string {
+  return template.replaceAll("{id}", id).replaceAll("{name}", name);
+}

@@ -1,0 +1,64 @@
+// The root context: configuration -> tenant table, and (outbound) the workload's own tenant,
+// resolved once per configuration from node metadata rather than per request.
+import { RootContext, Context } from "@solo-io/proxy-runtime";
+import { parseConfig, Config, DIRECTION_OUTBOUND } from "../config/config";
+import { Identity, Selection, selectTenant, labelKeysOf, SELECT_TENANT } from "./identity";
+import { getPluginConfiguration, getNodeMetadata, log, LOG_INFO, LOG_ERROR } from "../host";
+import { methodCount } from "../schema/methods";
+import { StreamContext } from "./stream";
+
+export class MeshRoot extends RootContext {
+  config: Config | null = null;
+  /** Outbound: the tenant this workload belongs to (fixed per configuration). */
+  outbound: Selection = new Selection();
+  outboundIdentity: string = "";
+  /** Bumped on every accepted configuration; streams keep the generation they started with. */
+  generation: u32 = 0;
+
+  createContext(context_id: u32): Context {
+    return new StreamContext(context_id, this);
+  }
+
+  onConfigure(configuration_size: u32): bool {
+    const json = getPluginConfiguration(configuration_size);
+    const r = parseConfig(json);
+    if (r.config === null) {
+      log(LOG_ERROR, "tidb-mesh: configuration rejected: " + r.error);
+      return false;
+    }
+    const c = r.config as Config;
+    this.config = c;
+    this.generation++;
+    if (c.direction == DIRECTION_OUTBOUND) {
+      const id = readWorkloadIdentity(c);
+      this.outbound = selectTenant(c, id);
+      this.outboundIdentity = id.describe();
+      if (this.outbound.kind == SELECT_TENANT) {
+        log(LOG_INFO, "tidb-mesh: outbound tenant " + this.outbound.name + " (" + this.outboundIdentity + "), " +
+          methodCount().toString() + " methods on the allowlist");
+      } else {
+        log(LOG_INFO, "tidb-mesh: this workload (" + this.outboundIdentity + ") matches no single tenant; every call will be denied");
+      }
+    } else {
+      log(LOG_INFO, "tidb-mesh: inbound, " + c.tenants.length.toString() + " tenants, " +
+        c.passthrough.length.toString() + " passthrough identities");
+    }
+    return true;
+  }
+}
+
+/** NAMESPACE, SERVICE_ACCOUNT and the LABELS any tenant matches on, from node metadata. */
+function readWorkloadIdentity(c: Config): Identity {
+  const id = new Identity();
+  id.namespace = getNodeMetadata(["NAMESPACE"]);
+  id.serviceAccount = getNodeMetadata(["SERVICE_ACCOUNT"]);
+  const keys = labelKeysOf(c);
+  for (let i = 0; i < keys.length; i++) {
+    const v = getNodeMetadata(["LABELS", keys[i]]);
+    if (v !== null) {
+      id.labelKeys.push(keys[i]);
+      id.labelValues.push(v as string);
+    }
+  }
+  return id;
+}

@@ -1,0 +1,249 @@
+// One call: the header gate (:path -> method, caller -> tenant), request and response body
+// chunks, and the fail-closed decision. Every refusal goes through refuse(), which sends a
+// gRPC error and makes every later callback forward nothing.
+import {
+  Context, RootContext, FilterHeadersStatusValues, FilterDataStatusValues, FilterTrailersStatusValues,
+} from "@solo-io/proxy-runtime";
+import {
+  getHeader, removeHeader, getBody, lastBodySize, releaseBody, replaceBody, sendGrpcError, getPropertyString,
+  replaceHeader, percentEncode, log, LOG_INFO, HEADERS_REQUEST, HEADERS_RESPONSE, TRAILERS_RESPONSE,
+  BUFFER_REQUEST_BODY, BUFFER_RESPONSE_BODY,
+} from "../host";
+import { lookupMethod, Method, POLICY_PASS, POLICY_DENY } from "../schema/methods";
+import { Config, DIRECTION_INBOUND, Tenant } from "../config/config";
+import { Identity, Selection, selectTenant, SELECT_TENANT, SELECT_PASSTHROUGH, SELECT_AMBIGUOUS } from "./identity";
+import { DirectionRewriter } from "./direction";
+import { refusalFor, Refusal, GRPC_PERMISSION_DENIED, GRPC_UNIMPLEMENTED, GRPC_UNAVAILABLE, GRPC_INVALID_ARGUMENT } from "./decision";
+import { OK, ERR_FRAME_TRUNCATED } from "../proto/status";
+import { count } from "./metrics";
+import { MeshRoot } from "./root";
+
+const STATE_NEW: i32 = 0;
+const STATE_REWRITE: i32 = 1;
+const STATE_PASS: i32 = 2;
+const STATE_REFUSED: i32 = 3;
+/** A unary response failed after its headers went out: drop the body, fix the trailers. */
+const STATE_RESPONSE_FAILED: i32 = 4;
+
+export class StreamContext extends Context {
+  private state: i32 = STATE_NEW;
+  private tenant: Tenant | null = null;
+  private tenantName: string = "";
+  private method: Method | null = null;
+  private request: DirectionRewriter | null = null;
+  private response: DirectionRewriter | null = null;
+  /** The refusal that replaces the upstream's grpc-status in STATE_RESPONSE_FAILED. */
+  private responseRefusal: Refusal | null = null;
+
+  constructor(context_id: u32, root: RootContext) {
+    super(context_id, root);
+  }
+
+  onRequestHeaders(_headers: u32, _endOfStream: bool): FilterHeadersStatusValues {
+    const root = this.root_context as MeshRoot;
+    const path = getHeader(HEADERS_REQUEST, ":path");
+    const pathStr = path !== null ? path as string : "";
+    if (root.config === null) {
+      return this.refuseHeaders(new Refusal(GRPC_UNAVAILABLE, "filter has no valid configuration", "no_config"), pathStr);
+    }
+    const config = root.config as Config;
+    const method = lookupMethod(pathStr);
+    if (method === null) {
+      return this.refuseHeaders(new Refusal(GRPC_UNIMPLEMENTED, "method " + pathStr + " is not on the allowlist", "unknown_method"), pathStr);
+    }
+    this.method = method;
+
+    let sel: Selection;
+    if (config.direction == DIRECTION_INBOUND) {
+      const id = new Identity();
+      id.principal = getPropertyString(["connection", "uri_san_peer_certificate"]);
+      if (id.principal === null || (id.principal as string).length == 0) {
+        return this.refuseHeaders(new Refusal(GRPC_PERMISSION_DENIED, "no verified peer identity (mTLS required)", "no_peer_identity"), pathStr);
+      }
+      sel = selectTenant(config, id);
+    } else {
+      sel = root.outbound;
+    }
+    if (sel.kind == SELECT_PASSTHROUGH) {
+      this.state = STATE_PASS;
+      this.tenantName = "passthrough." + sel.name;
+      count(this.tenantName, "calls_passed");
+      return FilterHeadersStatusValues.Continue;
+    }
+    if (sel.kind != SELECT_TENANT) {
+      const why = sel.kind == SELECT_AMBIGUOUS ? "caller matches more than one tenant" : "caller matches no tenant";
+      return this.refuseHeaders(new Refusal(GRPC_PERMISSION_DENIED, why, "unknown_tenant"), pathStr);
+    }
+    const tenant = sel.tenant as Tenant;
+    this.tenant = tenant;
+    this.tenantName = tenant.name;
+
+    if (method.policy == POLICY_DENY) {
+      return this.refuseHeaders(new Refusal(GRPC_PERMISSION_DENIED, method.reason, "denied_method"), pathStr);
+    }
+    if (method.apiV2Only && !config.apiV2) {
+      return this.refuseHeaders(new Refusal(GRPC_UNIMPLEMENTED, pathStr + " needs mode api-v2", "unsupported_in_prefix_mode"), pathStr);
+    }
+    const ct = getHeader(HEADERS_REQUEST, "content-type");
+    if (ct === null || !(ct as string).startsWith("application/grpc")) {
+      return this.refuseHeaders(new Refusal(GRPC_INVALID_ARGUMENT, "only gRPC requests are accepted", "not_grpc"), pathStr);
+    }
+    if (method.policy == POLICY_PASS) {
+      this.state = STATE_PASS;
+      count(this.tenantName, "calls_passed");
+      return FilterHeadersStatusValues.Continue;
+    }
+    // The body changes size, so a content-length would be wrong; and servers must not
+    // compress responses the filter has to read.
+    removeHeader(HEADERS_REQUEST, "content-length");
+    removeHeader(HEADERS_REQUEST, "grpc-accept-encoding");
+    this.state = STATE_REWRITE;
+    count(this.tenantName, "calls_rewritten");
+    return FilterHeadersStatusValues.Continue;
+  }
+
+  onRequestBody(length: usize, endOfStream: bool): FilterDataStatusValues {
+    if (this.state == STATE_PASS) return FilterDataStatusValues.Continue;
+    if (this.state != STATE_REWRITE) return FilterDataStatusValues.StopIterationNoBuffer;
+    if (this.request === null) {
+      const t = this.tenant as Tenant;
+      this.request = new DirectionRewriter(t.keyspace, true, (this.method as Method).request!, this.maxMessage());
+    }
+    return this.body(this.request as DirectionRewriter, BUFFER_REQUEST_BODY, <u32>length, endOfStream, true);
+  }
+
+  onRequestTrailers(_trailers: u32): FilterTrailersStatusValues {
+    if (this.state == STATE_REWRITE && this.request !== null && (this.request as DirectionRewriter).frames.pending() > 0) {
+      this.refuse(refusalFor(ERR_FRAME_TRUNCATED, true));
+      return FilterTrailersStatusValues.StopIteration;
+    }
+    return FilterTrailersStatusValues.Continue;
+  }
+
+  onResponseHeaders(_headers: u32, _endOfStream: bool): FilterHeadersStatusValues {
+    // Why not hold the headers until the first frame is checked: Envoy turns a plugin's
+    // StopIteration from a headers callback into StopAllIterationAndWatermark (unless
+    // allow_on_headers_stop_iteration, which Istio does not expose) and then stops calling
+    // the body callback. Response errors are reported in the trailers instead (see below).
+    if (this.state == STATE_REWRITE) removeHeader(HEADERS_RESPONSE, "content-length");
+    return FilterHeadersStatusValues.Continue;
+  }
+
+  onResponseBody(length: usize, endOfStream: bool): FilterDataStatusValues {
+    if (this.state == STATE_RESPONSE_FAILED) {
+      // Nothing more of this response reaches the client.
+      if (length > 0) replaceBody(BUFFER_RESPONSE_BODY, <u32>length, 0, 0);
+      if (endOfStream) this.writeFailureTrailers();
+      return FilterDataStatusValues.Continue;
+    }
+    if (this.state != STATE_REWRITE) return FilterDataStatusValues.Continue;
+    if (this.response === null) {
+      const t = this.tenant as Tenant;
+      this.response = new DirectionRewriter(t.keyspace, false, (this.method as Method).response!, this.maxMessage());
+    }
+    return this.body(this.response as DirectionRewriter, BUFFER_RESPONSE_BODY, <u32>length, endOfStream, false);
+  }
+
+  onResponseTrailers(_trailers: u32): FilterTrailersStatusValues {
+    if (this.state == STATE_REWRITE && this.response !== null && (this.response as DirectionRewriter).frames.pending() > 0) {
+      this.failResponse(refusalFor(ERR_FRAME_TRUNCATED, false), false);
+    }
+    if (this.state == STATE_RESPONSE_FAILED) this.writeFailureTrailers();
+    return FilterTrailersStatusValues.Continue;
+  }
+
+  /**
+   * A response that cannot be forwarded. The response headers have already gone out, so a
+   * local reply could only reset the stream. For a unary response the body is dropped and
+   * the trailers carry our grpc-status and grpc-message; a streaming response (whose
+   * trailers may never come) is reset, which clients see as an error too.
+   */
+  private failResponse(r: Refusal, endOfStream: bool): void {
+    if ((this.method as Method).streamingResponse) {
+      this.refuse(r);
+      return;
+    }
+    this.state = STATE_RESPONSE_FAILED;
+    this.responseRefusal = r;
+    log(LOG_INFO, "tidb-mesh: response refused for " + this.tenantName + ": " + r.message);
+    count(this.tenantName, "frames_rejected." + r.reason);
+    this.disposeRewriters();
+    if (endOfStream) this.writeFailureTrailers();
+  }
+
+  private writeFailureTrailers(): void {
+    const r = this.responseRefusal;
+    if (r === null) return;
+    replaceHeader(TRAILERS_RESPONSE, "grpc-status", (r as Refusal).grpcStatus.toString());
+    replaceHeader(TRAILERS_RESPONSE, "grpc-message", percentEncode((r as Refusal).message));
+    this.responseRefusal = null;
+  }
+
+  private body(d: DirectionRewriter, buffer: u32, length: u32, endOfStream: bool, isRequest: bool): FilterDataStatusValues {
+    if (length == 0 && !endOfStream) return FilterDataStatusValues.Continue;
+    let ptr: usize = 0;
+    let got: usize = 0;
+    if (length > 0) {
+      ptr = getBody(buffer, length);
+      got = lastBodySize();
+      if (ptr == 0 || got != <usize>length) {
+        releaseBody(ptr);
+        this.refuse(new Refusal(GRPC_UNAVAILABLE, "could not read the body from the proxy", "host_error"));
+        return FilterDataStatusValues.StopIterationNoBuffer;
+      }
+    }
+    const st = d.push(ptr, got, endOfStream);
+    releaseBody(ptr);
+    if (st != OK) {
+      if (isRequest) {
+        this.refuse(refusalFor(st, true));
+        return FilterDataStatusValues.StopIterationNoBuffer;
+      }
+      replaceBody(buffer, length, 0, 0);
+      this.failResponse(refusalFor(st, false), endOfStream);
+      return FilterDataStatusValues.Continue;
+    }
+    const w = d.walk;
+    if (w.keys > 0) { count(this.tenantName, "keys_rewritten", <i64>w.keys); w.keys = 0; }
+    if (w.filtered > 0) { count(this.tenantName, "responses_filtered", <i64>w.filtered); w.filtered = 0; }
+    replaceBody(buffer, length, d.outputPtr(), d.outputLen());
+    return FilterDataStatusValues.Continue;
+  }
+
+  private maxMessage(): u32 {
+    return ((this.root_context as MeshRoot).config as Config).maxMessageBytes;
+  }
+
+  private refuseHeaders(r: Refusal, path: string): FilterHeadersStatusValues {
+    log(LOG_INFO, "tidb-mesh: denied " + path + " for " + (this.tenantName.length > 0 ? this.tenantName : "unknown caller") + ": " + r.message);
+    this.refuse(r);
+    return FilterHeadersStatusValues.StopIteration;
+  }
+
+  /** Ends the call with a gRPC error; nothing is forwarded after this. */
+  private refuse(r: Refusal): void {
+    if (this.state == STATE_REFUSED) return;
+    this.state = STATE_REFUSED;
+    if (r.reason == "unknown_method" || r.reason == "denied_method" || r.reason == "unknown_tenant" ||
+        r.reason == "no_peer_identity" || r.reason == "not_grpc" || r.reason == "no_config" || r.reason == "unsupported_in_prefix_mode") {
+      count(this.tenantName, "calls_denied." + r.reason);
+    } else {
+      log(LOG_INFO, "tidb-mesh: call ended for " + this.tenantName + ": " + r.message);
+      count(this.tenantName, "frames_rejected." + r.reason);
+    }
+    sendGrpcError(r.grpcStatus, r.message, "tidb_mesh_" + r.reason);
+    this.disposeRewriters();
+  }
+
+  onDelete(): void {
+    this.disposeRewriters();
+  }
+
+  /** Frame carry buffers live in unmanaged memory: give them back when the call ends. */
+  private disposeRewriters(): void {
+    if (this.request !== null) (this.request as DirectionRewriter).dispose();
+    if (this.response !== null) (this.response as DirectionRewriter).dispose();
+    this.request = null;
+    this.response = null;
+  }
+}

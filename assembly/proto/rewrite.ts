@@ -1,0 +1,390 @@
+// The schema-driven walk. It copies every field it has no rule for byte for byte, splices
+// only key fields, and re-measures every enclosing message it descends into. It walks into
+// an embedded message only when the table says the message can hold keys; everything else
+// (values, coprocessor data, unknown fields) is copied with one memory.copy.
+import {
+  Cursor, readVarint, readLength, skipValue, WT_VARINT, WT_LEN, WT_SGROUP, WT_EGROUP, WT_I32,
+} from "./wire";
+import { Writer } from "./writer";
+import {
+  OK, ERR_WIRE_TYPE, ERR_FIELD_NUMBER, ERR_DEPTH, ERR_OUT_OF_KEYSPACE, ERR_DENIED,
+  ERR_UNKNOWN_COMMAND, ERR_UNSUPPORTED, ERR_EMPTY_KEY, MAX_DEPTH,
+} from "./status";
+import {
+  MessageDesc, FieldRule, ACT_KEY, ACT_KEY_NONEMPTY, ACT_MSG, ACT_KEYSPACE_FIELD, ACT_DENY,
+  ACT_REGION_KEY, ACT_KEYSPACE_ID, ACT_RANGE_START, ACT_RANGE_END, ACT_BUCKET_KEY, ACT_API_V2_ONLY,
+  FLAG_FILTER, RANGE_RAW, RANGE_REGION, RANGE_ETCD, KIND_INHERIT, KIND_TXN, KIND_RAW, KIND_ETCD,
+} from "../schema/types";
+import { Keyspace, MODE_API_V2 } from "../keyspace/keyspace";
+import { hasPrefix, compareBytes, encodeRegionKey, decodeRegionKey, encodedRegionKeyLen } from "../keyspace/codec";
+
+/** Per-call walk state: the tenant, the direction, and counters for metrics. */
+export class Walk {
+  ks: Keyspace;
+  request: bool;
+  apiV2: bool;
+  kind: u8 = KIND_TXN;
+  pfx: usize = 0;
+  pfxLen: usize = 0;
+  end: usize = 0;
+  endLen: usize = 0;
+  /** Keys rewritten and response entries filtered since the counters were last read. */
+  keys: u32 = 0;
+  filtered: u32 = 0;
+
+  constructor(ks: Keyspace, request: bool) {
+    this.ks = ks;
+    this.request = request;
+    this.apiV2 = ks.mode == MODE_API_V2;
+    this.setKind(KIND_TXN);
+  }
+
+  setKind(kind: u8): void {
+    this.kind = kind;
+    const ks = this.ks;
+    if (kind == KIND_RAW) {
+      this.pfx = ks.raw.ptr; this.pfxLen = ks.raw.len; this.end = ks.rawEnd.ptr; this.endLen = ks.rawEnd.len;
+    } else if (kind == KIND_ETCD) {
+      this.pfx = ks.etcd.ptr; this.pfxLen = ks.etcd.len; this.end = ks.etcdEnd.ptr; this.endLen = ks.etcdEnd.len;
+    } else {
+      this.pfx = ks.txn.ptr; this.pfxLen = ks.txn.len; this.end = ks.txnEnd.ptr; this.endLen = ks.txnEnd.len;
+    }
+  }
+}
+
+// Scratch space for region-key decoding; used only while emitting one field, never across a
+// recursive call, so one set per VM is enough.
+const scratchStart = new Writer(256);
+const scratchEnd = new Writer(256);
+const bucketSpans = new Array<u64>();
+
+/**
+ * Rewrites the message [start, end) described by `desc` and appends the result to `out`.
+ * Returns OK, or a status from proto/status.ts; on error `out` holds a partial message the
+ * caller must discard.
+ */
+export function rewriteMessage(w: Walk, desc: MessageDesc, start: usize, end: usize, out: Writer, depth: i32): i32 {
+  if (depth > MAX_DEPTH) return ERR_DEPTH;
+  const savedKind = w.kind;
+  if (desc.kind != KIND_INHERIT && desc.kind != savedKind) w.setKind(desc.kind);
+  const st = walkFields(w, desc, start, end, out, depth);
+  if (w.kind != savedKind) w.setKind(savedKind);
+  return st;
+}
+
+function walkFields(w: Walk, desc: MessageDesc, start: usize, end: usize, out: Writer, depth: i32): i32 {
+  const c = new Cursor(start, end);
+  let reverse = false;
+  if (desc.rangeReverse != 0) {
+    reverse = prescanBool(start, end, desc.rangeReverse);
+  }
+  let hasStart = false, hasEnd = false, seenRequired = false;
+  let rs: usize = 0, rsn: usize = 0, re: usize = 0, ren: usize = 0;
+  if (desc.bucketField != 0) bucketSpans.length = 0;
+
+  while (c.pos < end) {
+    const fieldStart = c.pos;
+    const tag = readVarint(c);
+    if (c.err != OK) return c.err;
+    const num = <u32>(tag >> 3);
+    const wt = <u32>(tag & 7);
+    if (num == 0 || tag > 0xffffffff) return ERR_FIELD_NUMBER;
+    if (wt == WT_SGROUP || wt == WT_EGROUP || wt > WT_I32) return ERR_WIRE_TYPE;
+    const rule = desc.find(num);
+    if (rule === null) {
+      if (desc.strict) return ERR_UNKNOWN_COMMAND;
+      skipValue(c, wt);
+      if (c.err != OK) return c.err;
+      out.bytes(fieldStart, c.pos - fieldStart);
+      continue;
+    }
+    if (num == desc.requireField) seenRequired = true;
+    const act = rule.act;
+
+    if (act == ACT_DENY) return ERR_DENIED;
+    if (act == ACT_KEYSPACE_ID || act == ACT_KEYSPACE_FIELD) {
+      skipValue(c, wt);
+      if (c.err != OK) return c.err;
+      if (w.request && w.apiV2) {
+        // Keyspace fields are re-emitted below (setKeyspace) or here, never forwarded as sent:
+        // a v1 TiDB sends keyspace_id = 0xFFFFFFFF, and a smuggled value must not survive.
+        if (act == ACT_KEYSPACE_ID) {
+          if (wt != WT_VARINT) return ERR_WIRE_TYPE;
+          out.tag(num, WT_VARINT);
+          out.varint(<u64>w.ks.id);
+        }
+      } else {
+        out.bytes(fieldStart, c.pos - fieldStart);
+      }
+      continue;
+    }
+    if (wt != WT_LEN) return ERR_WIRE_TYPE;
+    const n = <usize>readLength(c);
+    if (c.err != OK) return c.err;
+    const v = c.pos;
+    c.pos += n;
+
+    if (act == ACT_KEY || act == ACT_KEY_NONEMPTY) {
+      const st = w.kind == KIND_ETCD && w.request ? etcdKeyRequest(w, num, v, n, out) : key(w, rule, num, v, n, out, fieldStart);
+      if (st != OK) return st;
+    } else if (act == ACT_MSG || act == ACT_API_V2_ONLY) {
+      if (act == ACT_API_V2_ONLY && w.request && !w.apiV2) return ERR_UNSUPPORTED;
+      const mark = out.len;
+      const body = out.beginNested(num);
+      const st = rewriteMessage(w, rule.child as MessageDesc, v, v + n, out, depth + 1);
+      if (st == ERR_OUT_OF_KEYSPACE && !w.request && (rule.flags & FLAG_FILTER) != 0) {
+        out.truncate(mark);
+        w.filtered++;
+        continue;
+      }
+      if (st != OK) return st;
+      out.endNested(body);
+    } else if (act == ACT_RANGE_START) {
+      hasStart = true; rs = v; rsn = n;
+    } else if (act == ACT_RANGE_END) {
+      hasEnd = true; re = v; ren = n;
+    } else if (act == ACT_REGION_KEY) {
+      const st = regionKey(w, num, v, n, out);
+      if (st != OK) return st;
+    } else if (act == ACT_BUCKET_KEY) {
+      if (w.request) out.bytes(fieldStart, c.pos - fieldStart);
+      else bucketSpans.push((<u64>v << 32) | <u64>n);
+    }
+  }
+  if (desc.requireField != 0 && w.request && !seenRequired) return ERR_DENIED;
+  if (desc.rangeKind != 0) {
+    const st = emitRange(w, desc, reverse, hasStart, rs, rsn, hasEnd, re, ren, out);
+    if (st != OK) return st;
+  }
+  if (desc.bucketField != 0 && !w.request && bucketSpans.length > 0) {
+    const st = emitBuckets(w, desc.bucketField, out);
+    if (st != OK) return st;
+  }
+  if (desc.setKeyspace && w.request && w.apiV2) {
+    out.tag(21, WT_VARINT); // api_version = V2
+    out.varint(2);
+    out.tag(32, WT_VARINT); // keyspace_id
+    out.varint(<u64>w.ks.id);
+  }
+  return OK;
+}
+
+/** Last value of a bool/varint field `num` in [start, end); false when absent or malformed (the walk reports malformed bytes). */
+function prescanBool(start: usize, end: usize, num: u32): bool {
+  const c = new Cursor(start, end);
+  let value = false;
+  while (c.pos < end) {
+    const tag = readVarint(c);
+    if (c.err != OK) return value;
+    const wt = <u32>(tag & 7);
+    if (<u32>(tag >> 3) == num && wt == WT_VARINT) {
+      value = readVarint(c) != 0;
+    } else {
+      if (wt == WT_SGROUP || wt == WT_EGROUP || wt > WT_I32) return value;
+      skipValue(c, wt);
+    }
+    if (c.err != OK) return value;
+  }
+  return value;
+}
+
+function key(w: Walk, rule: FieldRule, num: u32, v: usize, n: usize, out: Writer, fieldStart: usize): i32 {
+  if (w.request) {
+    if (n == 0 && rule.act == ACT_KEY_NONEMPTY) {
+      out.bytes(fieldStart, v - fieldStart);
+      return OK;
+    }
+    out.lenField2(num, w.pfx, w.pfxLen, v, n);
+    w.keys++;
+    return OK;
+  }
+  if (n == 0) {
+    out.bytes(fieldStart, v - fieldStart);
+    return OK;
+  }
+  if (!hasPrefix(v, n, w.pfx, w.pfxLen)) {
+    if ((rule.flags & FLAG_FILTER) != 0) { w.filtered++; return OK; }
+    return ERR_OUT_OF_KEYSPACE;
+  }
+  out.lenField2(num, v + w.pfxLen, n - w.pfxLen, 0, 0);
+  w.keys++;
+  return OK;
+}
+
+/** etcd Put/Compare keys: an empty key would become the namespace itself, so it is refused. */
+function etcdKeyRequest(w: Walk, num: u32, v: usize, n: usize, out: Writer): i32 {
+  if (n == 0) return ERR_EMPTY_KEY;
+  out.lenField2(num, w.pfx, w.pfxLen, v, n);
+  w.keys++;
+  return OK;
+}
+
+/** A single memcomparable region key: E(P‖D(k)) on requests; D, strip P, E on responses. */
+function regionKey(w: Walk, num: u32, v: usize, n: usize, out: Writer): i32 {
+  const s = scratchStart;
+  s.reset();
+  if (w.request) {
+    s.bytes(w.pfx, w.pfxLen);
+    if (n != 0) {
+      const st = decodeRegionKey(v, n, s);
+      if (st != OK) return st;
+    }
+    emitRegionKey(num, s.ptr, s.len, out);
+    w.keys++;
+    return OK;
+  }
+  if (n == 0) { out.tag(num, WT_LEN); out.varint(0); return OK; }
+  const st = decodeRegionKey(v, n, s);
+  if (st != OK) return st;
+  if (!hasPrefix(s.ptr, s.len, w.pfx, w.pfxLen)) return ERR_OUT_OF_KEYSPACE;
+  emitRegionKey(num, s.ptr + w.pfxLen, s.len - w.pfxLen, out);
+  w.keys++;
+  return OK;
+}
+
+function emitRegionKey(num: u32, p: usize, n: usize, out: Writer): void {
+  out.tag(num, WT_LEN);
+  out.varint(<u64>encodedRegionKeyLen(n));
+  encodeRegionKey(p, n, out);
+}
+
+function emitRaw(num: u32, a: usize, an: usize, b: usize, bn: usize, out: Writer): void {
+  out.lenField2(num, a, an, b, bn);
+}
+
+function emitRange(w: Walk, desc: MessageDesc, reverse: bool, hasStart: bool, rs: usize, rsn: usize,
+                   hasEnd: bool, re: usize, ren: usize, out: Writer): i32 {
+  const kind = desc.rangeKind;
+  const fs = desc.rangeStart, fe = desc.rangeEnd;
+  if (w.request) {
+    if (kind == RANGE_RAW) {
+      // client-go encodeRange: an empty end means "to the end of the keyspace" (N), never +inf.
+      // Reverse scans carry the upper bound in start_key and the lower bound in end_key.
+      if (!reverse) {
+        emitRaw(fs, w.pfx, w.pfxLen, rs, rsn, out);
+        if (ren == 0) emitRaw(fe, w.end, w.endLen, 0, 0, out);
+        else emitRaw(fe, w.pfx, w.pfxLen, re, ren, out);
+      } else {
+        if (rsn == 0) emitRaw(fs, w.end, w.endLen, 0, 0, out);
+        else emitRaw(fs, w.pfx, w.pfxLen, rs, rsn, out);
+        emitRaw(fe, w.pfx, w.pfxLen, re, ren, out);
+      }
+      w.keys += 2;
+      return OK;
+    }
+    if (kind == RANGE_REGION) {
+      const s = scratchStart;
+      s.reset();
+      s.bytes(w.pfx, w.pfxLen);
+      if (rsn != 0) {
+        const st = decodeRegionKey(rs, rsn, s);
+        if (st != OK) return st;
+      }
+      emitRegionKey(fs, s.ptr, s.len, out);
+      const e = scratchEnd;
+      e.reset();
+      if (ren == 0) {
+        e.bytes(w.end, w.endLen);
+      } else {
+        e.bytes(w.pfx, w.pfxLen);
+        const st = decodeRegionKey(re, ren, e);
+        if (st != OK) return st;
+      }
+      emitRegionKey(fe, e.ptr, e.len, out);
+      w.keys += 2;
+      return OK;
+    }
+    if (kind == RANGE_ETCD) {
+      // etcd client/v3/namespace: an empty range_end is a single key; "\x00" means every key
+      // from `key` on, which must stop at the end of the tenant's namespace.
+      if (rsn == 0 && ren == 0) return ERR_EMPTY_KEY;
+      emitRaw(fs, w.pfx, w.pfxLen, rs, rsn, out);
+      if (ren == 1 && load<u8>(re) == 0) emitRaw(fe, w.end, w.endLen, 0, 0, out);
+      else if (ren != 0) emitRaw(fe, w.pfx, w.pfxLen, re, ren, out);
+      w.keys += 2;
+      return OK;
+    }
+    return OK;
+  }
+  // Responses: client-go DecodeRange / DecodeRegionRange.
+  let s = rs, sn = rsn, e = re, en = ren;
+  if (kind == RANGE_REGION) {
+    const a = scratchStart, b = scratchEnd;
+    a.reset();
+    b.reset();
+    if (rsn != 0) {
+      const st = decodeRegionKey(rs, rsn, a);
+      if (st != OK) return st;
+    }
+    if (ren != 0) {
+      const st = decodeRegionKey(re, ren, b);
+      if (st != OK) return st;
+    }
+    s = a.ptr; sn = a.len; e = b.ptr; en = b.len;
+  }
+  if (compareBytes(s, sn, w.end, w.endLen) >= 0) return ERR_OUT_OF_KEYSPACE;
+  if (en != 0 && compareBytes(e, en, w.pfx, w.pfxLen) <= 0) return ERR_OUT_OF_KEYSPACE;
+  // A start before the keyspace clamps to -inf (""), an end at or after its end to +inf ("").
+  const s2 = hasPrefix(s, sn, w.pfx, w.pfxLen) ? s + w.pfxLen : 0;
+  const s2n = s2 != 0 ? sn - w.pfxLen : 0;
+  const e2 = hasPrefix(e, en, w.pfx, w.pfxLen) ? e + w.pfxLen : 0;
+  const e2n = e2 != 0 ? en - w.pfxLen : 0;
+  if (kind == RANGE_REGION) {
+    if (hasStart) {
+      if (s2n == 0) { out.tag(fs, WT_LEN); out.varint(0); } else emitRegionKey(fs, s2, s2n, out);
+    }
+    if (hasEnd) {
+      if (e2n == 0) { out.tag(fe, WT_LEN); out.varint(0); } else emitRegionKey(fe, e2, e2n, out);
+    }
+  } else {
+    if (hasStart) emitRaw(fs, s2, s2n, 0, 0, out);
+    if (hasEnd) emitRaw(fe, e2, e2n, 0, 0, out);
+  }
+  w.keys += 2;
+  return OK;
+}
+
+/** client-go DecodeBucketKeys over the collected bucket boundaries, re-encoded for a v1 client. */
+function emitBuckets(w: Walk, num: u32, out: Writer): i32 {
+  const a = scratchStart;
+  const count = bucketSpans.length;
+  let wroteFirstEmpty = false;
+  let emitted = 0;
+  for (let i = 0; i < count; i++) {
+    const span = unchecked(bucketSpans[i]);
+    const v = <usize>(span >> 32);
+    const n = <usize>(span & 0xffffffff);
+    a.reset();
+    if (n != 0) {
+      const st = decodeRegionKey(v, n, a);
+      if (st != OK) return st;
+    }
+    const k = a.ptr, kn = a.len;
+    if (i == 0 && compareBytes(k, kn, w.pfx, w.pfxLen) < 0) {
+      out.tag(num, WT_LEN); out.varint(0);
+      wroteFirstEmpty = true; emitted++;
+      continue;
+    }
+    if (i == count - 1 && (kn == 0 || compareBytes(k, kn, w.end, w.endLen) >= 0)) {
+      out.tag(num, WT_LEN); out.varint(0);
+      emitted++;
+      continue;
+    }
+    if (hasPrefix(k, kn, w.pfx, w.pfxLen)) {
+      const rn = kn - w.pfxLen;
+      if (rn == 0) {
+        if (emitted > 0 && wroteFirstEmpty) continue;
+        out.tag(num, WT_LEN); out.varint(0);
+        if (emitted == 0) wroteFirstEmpty = true;
+        emitted++;
+        continue;
+      }
+      emitRegionKey(num, k + w.pfxLen, rn, out);
+      emitted++;
+      w.keys++;
+    } else {
+      w.filtered++;
+    }
+  }
+  return OK;
+}

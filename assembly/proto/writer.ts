@@ -1,0 +1,98 @@
+// A growable output buffer in unmanaged memory. One Writer is reused for every frame, so a
+// long stream allocates only when a message is larger than any before it.
+import { varintSize, writeVarintAt, WT_LEN } from "./wire";
+
+export class Writer {
+  ptr: usize;
+  cap: usize;
+  len: usize = 0;
+
+  /** `initial` 0 allocates nothing until the first write. */
+  constructor(initial: usize = 4096) {
+    this.cap = initial;
+    this.ptr = initial > 0 ? __alloc(initial, 0) : 0;
+  }
+
+  /** Returns the memory to the allocator; the Writer is empty and reusable afterwards. */
+  free(): void {
+    if (this.ptr != 0) __free(this.ptr);
+    this.ptr = 0;
+    this.cap = 0;
+    this.len = 0;
+  }
+
+  reset(): void { this.len = 0; }
+
+  /** Makes room for `extra` more bytes. */
+  @inline ensure(extra: usize): void {
+    const need = this.len + extra;
+    if (need > this.cap) this.grow(need);
+  }
+
+  grow(need: usize): void {
+    let cap = this.cap < 64 ? <usize>64 : this.cap << 1;
+    while (cap < need) cap <<= 1;
+    this.ptr = this.ptr == 0 ? __alloc(cap, 0) : __realloc(this.ptr, cap);
+    this.cap = cap;
+  }
+
+  bytes(src: usize, n: usize): void {
+    this.ensure(n);
+    memory.copy(this.ptr + this.len, src, n);
+    this.len += n;
+  }
+
+  byte(b: u8): void {
+    this.ensure(1);
+    store<u8>(this.ptr + this.len, b);
+    this.len++;
+  }
+
+  varint(v: u64): void {
+    this.ensure(10);
+    this.len = writeVarintAt(this.ptr + this.len, v) - this.ptr;
+  }
+
+  tag(field: u32, wireType: u32): void {
+    this.varint((<u64>field << 3) | <u64>wireType);
+  }
+
+  /** Writes a complete length-delimited field: tag, length, then a ‖ b. */
+  lenField2(field: u32, a: usize, an: usize, b: usize, bn: usize): void {
+    this.tag(field, WT_LEN);
+    this.varint(<u64>(an + bn));
+    this.ensure(an + bn);
+    memory.copy(this.ptr + this.len, a, an);
+    memory.copy(this.ptr + this.len + an, b, bn);
+    this.len += an + bn;
+  }
+
+  /**
+   * Starts a nested length-delimited field whose length is not yet known: writes the tag and
+   * reserves one byte. Returns the mark to pass to endNested.
+   */
+  beginNested(field: u32): usize {
+    this.tag(field, WT_LEN);
+    this.ensure(1);
+    this.len++;
+    return this.len;
+  }
+
+  /**
+   * Finishes a nested field started at `mark`: writes its length, moving the body when the
+   * length needs more than the one reserved byte (bodies of 128 bytes and more).
+   */
+  endNested(mark: usize): void {
+    const bodyLen = this.len - mark;
+    const n = <usize>varintSize(<u64>bodyLen);
+    if (n > 1) {
+      this.ensure(n - 1);
+      memory.copy(this.ptr + mark + n - 1, this.ptr + mark, bodyLen);
+      this.len += n - 1;
+    }
+    writeVarintAt(this.ptr + mark - 1, <u64>bodyLen);
+  }
+
+  /** Discards everything written after `len` (used to drop a filtered element). */
+  truncate(len: usize): void { this.len = len; }
+}

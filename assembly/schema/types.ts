@@ -1,0 +1,118 @@
+// The vocabulary of the key-field tables: what the rewriter does with one field of one
+// message. Tables (schema/tikv.ts, schema/pd.ts, schema/etcd.ts) are built once per VM with
+// the fluent MessageDesc builder below; proto/rewrite.ts interprets them.
+
+/** A data key: requests get P‖k, responses must start with P and lose it (empty stays empty). */
+export const ACT_KEY: u8 = 1;
+/** Like ACT_KEY, but an empty request key stays empty (CommitRequest.primary_key, FlushRequest.primary_key). */
+export const ACT_KEY_NONEMPTY: u8 = 2;
+/** An embedded message, walked with `child`. */
+export const ACT_MSG: u8 = 3;
+/** Context keyspace fields (api_version, keyspace_name, keyspace_id, keyspace_identity): dropped from api-v2 requests and re-appended by the owning message (setKeyspace). */
+export const ACT_KEYSPACE_FIELD: u8 = 4;
+/** The presence of this field denies the call (unsafe commands inside BatchCommands). */
+export const ACT_DENY: u8 = 5;
+/** A single memcomparable region key (PD GetRegion.region_key, SplitRegions.split_keys). */
+export const ACT_REGION_KEY: u8 = 6;
+/** A varint keyspace id forced to the tenant's id in api-v2 requests (KeyspaceScope.keyspace_id). */
+export const ACT_KEYSPACE_ID: u8 = 7;
+/** Start and end of the message's range (see MessageDesc.range*); emitted after the walk. */
+export const ACT_RANGE_START: u8 = 8;
+export const ACT_RANGE_END: u8 = 9;
+/** One bucket boundary (metapb.Buckets.keys, BucketVersionNotMatch.keys), decoded as client-go DecodeBucketKeys. */
+export const ACT_BUCKET_KEY: u8 = 10;
+/** A request field that is an unsupported call in prefix mode (the coprocessor): ERR_UNSUPPORTED there. */
+export const ACT_API_V2_ONLY: u8 = 11;
+
+/** Field flag: in a response, drop this element (instead of failing the call) when it lies outside the keyspace. */
+export const FLAG_FILTER: u8 = 1;
+
+/** Range kinds. RAW: kvrpcpb/coprocessor KeyRange semantics. REGION: memcomparable PD/region keys. ETCD: etcd key/range_end. */
+export const RANGE_NONE: u8 = 0;
+export const RANGE_RAW: u8 = 1;
+export const RANGE_REGION: u8 = 2;
+export const RANGE_ETCD: u8 = 3;
+
+/** Which prefix a message's keys use. INHERIT keeps the enclosing one. */
+export const KIND_INHERIT: u8 = 0;
+export const KIND_TXN: u8 = 1;
+export const KIND_RAW: u8 = 2;
+export const KIND_ETCD: u8 = 3;
+
+export class FieldRule {
+  num: u32;
+  act: u8;
+  child: MessageDesc | null;
+  flags: u8;
+  constructor(num: u32, act: u8, child: MessageDesc | null, flags: u8) {
+    this.num = num;
+    this.act = act;
+    this.child = child;
+    this.flags = flags;
+  }
+}
+
+export class MessageDesc {
+  rules: Array<FieldRule> = new Array<FieldRule>();
+  kind: u8 = KIND_INHERIT;
+  /** Unknown fields are an error (the oneof wrappers of BatchCommands). */
+  strict: bool = false;
+  rangeKind: u8 = RANGE_NONE;
+  rangeStart: u32 = 0;
+  rangeEnd: u32 = 0;
+  /** A bool field that makes the range reverse (ScanRequest.reverse): start is then the upper bound. */
+  rangeReverse: u32 = 0;
+  /** api-v2 requests: append api_version = 2 and keyspace_id = id after the walk (kvrpcpb.Context). */
+  setKeyspace: bool = false;
+  /** Requests without this field are denied (ResolveLockRequest.keys). 0: none. */
+  requireField: u32 = 0;
+  /** Number of the repeated bucket-key field, if any (collected and rewritten after the walk). */
+  bucketField: u32 = 0;
+
+  name: string;
+  constructor(name: string) { this.name = name; }
+
+  @inline find(num: u32): FieldRule | null {
+    const rules = this.rules;
+    for (let i = 0, n = rules.length; i < n; i++) {
+      const r = unchecked(rules[i]);
+      if (r.num == num) return r;
+    }
+    return null;
+  }
+
+  private add(num: u32, act: u8, child: MessageDesc | null, flags: u8): MessageDesc {
+    this.rules.push(new FieldRule(num, act, child, flags));
+    return this;
+  }
+
+  key(num: u32): MessageDesc { return this.add(num, ACT_KEY, null, 0); }
+  keyNonEmpty(num: u32): MessageDesc { return this.add(num, ACT_KEY_NONEMPTY, null, 0); }
+  /** A repeated key whose foreign entries are dropped from responses. */
+  keyFiltered(num: u32): MessageDesc { return this.add(num, ACT_KEY, null, FLAG_FILTER); }
+  msg(num: u32, child: MessageDesc): MessageDesc { return this.add(num, ACT_MSG, child, 0); }
+  /** An embedded (usually repeated) message whose elements outside the keyspace are dropped. */
+  msgFiltered(num: u32, child: MessageDesc): MessageDesc { return this.add(num, ACT_MSG, child, FLAG_FILTER); }
+  keyspaceField(num: u32): MessageDesc { return this.add(num, ACT_KEYSPACE_FIELD, null, 0); }
+  deny(num: u32): MessageDesc { return this.add(num, ACT_DENY, null, 0); }
+  regionKey(num: u32): MessageDesc { return this.add(num, ACT_REGION_KEY, null, 0); }
+  keyspaceId(num: u32): MessageDesc { return this.add(num, ACT_KEYSPACE_ID, null, 0); }
+  apiV2Only(num: u32, child: MessageDesc): MessageDesc { return this.add(num, ACT_API_V2_ONLY, child, 0); }
+
+  range(kind: u8, start: u32, end: u32, reverse: u32 = 0): MessageDesc {
+    this.rangeKind = kind;
+    this.rangeStart = start;
+    this.rangeEnd = end;
+    this.rangeReverse = reverse;
+    this.add(start, ACT_RANGE_START, null, 0);
+    return this.add(end, ACT_RANGE_END, null, 0);
+  }
+  buckets(num: u32): MessageDesc {
+    this.bucketField = num;
+    return this.add(num, ACT_BUCKET_KEY, null, 0);
+  }
+  withKind(kind: u8): MessageDesc { this.kind = kind; return this; }
+  strictOneof(): MessageDesc { this.strict = true; return this; }
+  keyspaceContext(): MessageDesc { this.setKeyspace = true; return this; }
+  require(num: u32): MessageDesc { this.requireField = num; return this; }
+}
