@@ -112,6 +112,12 @@ describe('storage layout', () => {
 
 });
 
+/** First Wasm VM failure in an Envoy log (with the in-VM backtrace), or null. */
+function vmCrash(log) {
+  const i = log.search(/\[critical\]\[wasm\]|Uncaught RuntimeError|Plugin configured to fail closed failed to load|VM failed/);
+  return i < 0 ? null : log.slice(Math.max(0, log.lastIndexOf('\n', i) + 1), i + 700);
+}
+
 function keysOf(req) {
   const out = [];
   const walk = (o, name) => {
@@ -472,6 +478,24 @@ describe('policy', () => {
     if (!r.ok) expect(r.code).toBe(S.PERMISSION_DENIED);
   });
 
+  test('repeated denials keep the Wasm VM alive (a fresh Envoy: 5 x KvGC, then KvGet)', async () => {
+    needSetup();
+    const e = await startEnvoy({ upstream: { port: server.port }, pluginConfig: twoTenantConfig(), node: tidbNode('cluster1') });
+    const c = tikvClient(e.port, { deadlineMs: 5000 });
+    try {
+      const codes = [];
+      for (let i = 0; i < 5; i++) codes.push((await grpcError(c.KvGC({ context: v1ctx(), safe_point: 5 }))).code);
+      const get = await grpcError(c.KvGet({ context: v1ctx(), key: b('t_user_1'), version: READ_TS }));
+      const crash = vmCrash(e.logs());
+      expect({ codes, get: get.ok ? get.value.value.toString() : `error ${get.code}`, crash }).toEqual({
+        codes: [7, 7, 7, 7, 7], get: VALUE.cluster1('t_user_1'), crash: null,
+      });
+    } finally {
+      c.close();
+      await e.stop();
+    }
+  });
+
   test('an Envoy whose node labels match no tenant gets PERMISSION_DENIED for everything', async () => {
     needSetup();
     const before = server.requests().length;
@@ -522,6 +546,14 @@ describe('audit of everything the TiKV test server received', () => {
         if (!ok) throw new Error(`${entry.method} for keyspace ${id} carried key ${hex(key)}`);
       }
     }
+  });
+});
+
+describe('stability', () => {
+  test('no Wasm VM crashed in any Envoy during this file', () => {
+    needSetup();
+    const crashes = envoys.map((e, i) => [['cluster1', 'cluster2', 'nomatch', 'cluster1-small'][i], vmCrash(e.logs())]).filter(([, c]) => c);
+    expect(crashes).toEqual([]);
   });
 });
 
