@@ -397,6 +397,26 @@ describe('responses carrying another keyspace\'s key fail closed', () => {
   });
 });
 
+describe('responses carrying another keyspace\'s key fail closed (mid-stream)', () => {
+  test('BatchCommands: a foreign key in a LATER response, after good responses went out, ends the stream', async () => {
+    needSetup();
+    server.inject({ method: 'KvGet', skip: 1, foreignLock: Buffer.concat([P('txn', 2), b('t_user_3')]) });
+    // One stream, two batches written back to back; the server answers each batch separately, so
+    // the response headers and the first response are already out when the bad one arrives.
+    const r = await grpcError(c1.batchCommands([
+      { requests: [{ Get: { context: v1ctx(), key: b('t_user_1'), version: READ_TS } }], request_ids: [1] },
+      { requests: [{ Get: { context: v1ctx(), key: b('t_user_3'), version: READ_TS } }], request_ids: [2] },
+    ]));
+    expect(r.ok).toBe(false);
+    expect(STREAM_ERROR_CODES).toContain(r.code);
+    const delivered = (r.error.partial || []).flatMap((x) => x.responses.map((y, i) => [Number(x.request_ids[i]), y]));
+    for (const [id, y] of delivered) {
+      expect(id).toBe(1);
+      expect(y.Get.value.toString()).toBe(VALUE.cluster1('t_user_1'));
+    }
+  });
+});
+
 describe('policy', () => {
   test('an unknown method is refused by the filter with UNIMPLEMENTED', async () => {
     needSetup();

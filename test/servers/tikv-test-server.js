@@ -500,6 +500,7 @@ function applyInjection(s, method, req, resp) {
   const i = s.injections.findIndex((x) => x.method === method);
   if (i < 0) return resp;
   const inj = s.injections[i];
+  if (inj.skip > 0) { inj.skip--; return resp; }
   if (--inj.times <= 0) s.injections.splice(i, 1);
   if (inj.foreignLock) {
     const key = buf(inj.foreignLock);
@@ -589,13 +590,13 @@ async function start(opts = {}) {
     requests: () => store.log.slice(),
     /**
      * Arms one piece of mischief for the next response(s) of `method` (unary or inside
-     * BatchCommands). Options: {method, times=1, foreignLock: Buffer (KeyError.locked / cop locked
+     * BatchCommands). Options: {method, times=1, skip=0 (leave that many responses alone first), foreignLock: Buffer (KeyError.locked / cop locked
      * with that key as key+primary), extraPair: {key, value} (appended to pairs/kvs),
      * range: {start, end} (coprocessor range), keyNotInRegion: Buffer, mutate(resp, req)}.
      */
     inject(o) {
       if (!o || !o.method || !handlers[o.method]) throw new Error(`inject: unknown method ${o && o.method}`);
-      store.injections.push({ times: 1, ...o });
+      store.injections.push({ times: 1, skip: 0, ...o });
     },
     stop() {
       if (stopped) return Promise.resolve();
