@@ -29,13 +29,19 @@ export const LOG_ERROR: u32 = 4;
 // Out-parameters the host fills in: [0] a pointer it got from our exported malloc, [4] a size.
 const outParams: usize = __alloc(16, 0);
 
-/** Takes ownership of the host-allocated block described by outParams as an ArrayBuffer. */
+/**
+ * Copies the host-allocated block described by outParams into a fresh ArrayBuffer and frees
+ * the block. Why a copy: the block came from our exported malloc with one reference held
+ * for the host; turning the raw pointer into a managed reference with changetype and then
+ * releasing it (as the SDK's toArrayBuffer does) leaves a dangling reference under
+ * AssemblyScript 0.14's reference counting, and the caller's later release corrupts the heap.
+ */
 function takeResult(): ArrayBuffer {
   const ptr = load<usize>(outParams);
   const size = load<usize>(outParams, 4);
-  if (ptr == 0 || size == 0) return new ArrayBuffer(0);
-  const buf = changetype<ArrayBuffer>(ptr);
-  // malloc retained the block for the host; `buf` holds its own reference now.
+  if (ptr == 0) return new ArrayBuffer(0);
+  const buf = new ArrayBuffer(<i32>size);
+  memory.copy(changetype<usize>(buf), ptr, size);
   free(ptr);
   return buf;
 }

@@ -17,7 +17,9 @@ export class Identity {
   /** For logs: never keys or values, only who. */
   describe(): string {
     if (this.principal !== null) return "principal " + (this.principal as string);
-    let s = "namespace " + (this.namespace !== null ? this.namespace as string : "<none>");
+    let ns = "<none>";
+    if (this.namespace !== null) ns = this.namespace as string;
+    let s = "namespace " + ns;
     for (let i = 0; i < this.labelKeys.length; i++) s += ", " + this.labelKeys[i] + "=" + this.labelValues[i];
     return s;
   }

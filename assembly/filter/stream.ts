@@ -42,7 +42,8 @@ export class StreamContext extends Context {
   onRequestHeaders(_headers: u32, _endOfStream: bool): FilterHeadersStatusValues {
     const root = this.root_context as MeshRoot;
     const path = getHeader(HEADERS_REQUEST, ":path");
-    const pathStr = path !== null ? path as string : "";
+    let pathStr = "";
+    if (path !== null) pathStr = path as string;
     if (root.config === null) {
       return this.refuseHeaders(new Refusal(GRPC_UNAVAILABLE, "filter has no valid configuration", "no_config"), pathStr);
     }
@@ -215,7 +216,9 @@ export class StreamContext extends Context {
   }
 
   private refuseHeaders(r: Refusal, path: string): FilterHeadersStatusValues {
-    log(LOG_INFO, "tidb-mesh: denied " + path + " for " + (this.tenantName.length > 0 ? this.tenantName : "unknown caller") + ": " + r.message);
+    let who = "unknown caller";
+    if (this.tenantName.length > 0) who = this.tenantName;
+    log(LOG_INFO, "tidb-mesh: denied " + path + " for " + who + ": " + r.message);
     this.refuse(r);
     return FilterHeadersStatusValues.StopIteration;
   }

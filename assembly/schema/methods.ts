@@ -54,7 +54,8 @@ export function deny(path: string, reason: string): void {
 
 /** The method for a :path, or null (then the call is UNIMPLEMENTED). */
 export function lookupMethod(path: string): Method | null {
-  return table.has(path) ? table.get(path) : null;
+  if (!table.has(path)) return null;
+  return table.get(path);
 }
 
 /** Number of registered methods (for tests and the startup log). */
