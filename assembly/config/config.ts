@@ -178,8 +178,10 @@ export function parseConfig(json: string): ConfigResult {
     if (name === null || name.kind != J_STR || !isDnsName(name.str)) return err(r, where + ".name: lowercase DNS name expected");
     const match = parseMatch(t.get("match"), where, r);
     if (match === null) return r;
-    if (c.direction == DIRECTION_INBOUND && match.principals.length == 0) return err(r, where + ".match: inbound tenants match by principals");
-    if (c.direction == DIRECTION_OUTBOUND && match.principals.length > 0) return err(r, where + ".match: principals apply to inbound only");
+    const me = directionRule(c, match, where);
+    if (me.length > 0) return err(r, me);
+    const dup = duplicatePrincipal(c, match);
+    if (dup.length > 0) return err(r, where + ".match.principals: " + dup);
     let ks: Keyspace;
     const idv = t.get("keyspaceId");
     const pv = t.get("prefix");
@@ -196,7 +198,13 @@ export function parseConfig(json: string): ConfigResult {
       const b = hexBytes(pv.str);
       if (b === null) return err(r, where + ".prefix: lowercase hex string required in prefix mode");
       if (nextPrefix(b as Bytes) === null) return err(r, where + ".prefix: a prefix of only 0xff bytes has no end");
-      const id: u32 = idv !== null && isInteger(idv) ? <u32>idv.num : 0;
+      // keyspaceId is optional in prefix mode (it only fills {id} in etcdNamespace), but the
+      // schema's type and range rules hold whenever it is present.
+      let id: u32 = 0;
+      if (idv !== null) {
+        if (!isInteger(idv) || idv.num < 1 || idv.num > 16777214) return err(r, where + ".keyspaceId: integer in [1, 16777214] expected");
+        id = <u32>idv.num;
+      }
       for (let j = 0; j < c.tenants.length; j++) {
         const o = c.tenants[j].keyspace.txn;
         const n = o.len < (b as Bytes).len ? o.len : (b as Bytes).len;
@@ -221,15 +229,56 @@ export function parseConfig(json: string): ConfigResult {
       const pe = onlyKeys(p, ["name", "match"], where);
       if (pe.length > 0) return err(r, pe);
       const name = p.get("name");
-      if (name === null || name.kind != J_STR || name.str.length == 0) return err(r, where + ".name: non-empty string expected");
+      if (name === null || name.kind != J_STR || !isDnsName(name.str)) return err(r, where + ".name: lowercase DNS name expected");
+      for (let j = 0; j < c.passthrough.length; j++) {
+        if (c.passthrough[j].name == name.str) return err(r, where + ".name: duplicate passthrough entry " + name.str);
+      }
       const match = parseMatch(p.get("match"), where, r);
       if (match === null) return r;
-      if (match.principals.length == 0) return err(r, where + ".match: passthrough matches by principals");
+      const me = directionRule(c, match, where);
+      if (me.length > 0) return err(r, me);
+      const dup = duplicatePrincipal(c, match);
+      if (dup.length > 0) return err(r, where + ".match.principals: " + dup);
       c.passthrough.push(new Passthrough(name.str, match));
     }
   }
   r.config = c;
   return r;
+}
+
+/**
+ * Which criteria a direction can evaluate: inbound knows only the peer's mTLS principal, so an
+ * inbound entry matches by principals alone; outbound knows only node metadata, so principals
+ * are meaningless there. Returns "" or the error.
+ */
+function directionRule(c: Config, m: Match, where: string): string {
+  if (c.direction == DIRECTION_INBOUND) {
+    if (m.principals.length == 0) return where + ".match: inbound entries match by principals";
+    if (m.namespace !== null || m.serviceAccount !== null || m.labelKeys.length > 0) {
+      return where + ".match: inbound entries match by principals only (namespace, labels and serviceAccount are node metadata of the outbound side)";
+    }
+  } else if (m.principals.length > 0) {
+    return where + ".match: principals apply to inbound only";
+  }
+  return "";
+}
+
+/**
+ * A principal may appear in one entry only (tenants and passthrough together): with a single
+ * owner per principal, an inbound caller can never be ambiguous. Returns "" or the error.
+ */
+function duplicatePrincipal(c: Config, m: Match): string {
+  for (let i = 0; i < m.principals.length; i++) {
+    const p = m.principals[i];
+    for (let k = 0; k < i; k++) if (m.principals[k] == p) return p + " is listed twice";
+    for (let j = 0; j < c.tenants.length; j++) {
+      if (c.tenants[j].match.principals.includes(p)) return p + " is also the principal of tenant " + c.tenants[j].name;
+    }
+    for (let j = 0; j < c.passthrough.length; j++) {
+      if (c.passthrough[j].match.principals.includes(p)) return p + " is also in passthrough entry " + c.passthrough[j].name;
+    }
+  }
+  return "";
 }
 
 function expandNamespace(template: string, id: string, name: string): string {

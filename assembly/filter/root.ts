@@ -1,5 +1,8 @@
 // The root context: configuration -> tenant table, and (outbound) the workload's own tenant,
-// resolved once per configuration from node metadata rather than per request.
+// resolved once per configuration from node metadata rather than per request: node metadata
+// is fixed for the life of the Envoy process, so per VM and configuration is the right cache.
+// A new configuration (Envoy creates a new root context for it, or calls onConfigure again)
+// applies to calls that start afterwards; a StreamContext keeps the Config it started with.
 import { RootContext, Context } from "@solo-io/proxy-runtime";
 import { parseConfig, Config, DIRECTION_OUTBOUND } from "../config/config";
 import { Identity, Selection, selectTenant, labelKeysOf, SELECT_TENANT } from "./identity";
@@ -23,6 +26,11 @@ export class MeshRoot extends RootContext {
     const json = getPluginConfiguration(configuration_size);
     const r = parseConfig(json);
     if (r.config === null) {
+      // Fail closed: a rejected configuration does not leave the previous one in force for new
+      // calls (they get UNAVAILABLE until a valid one arrives); open calls keep theirs.
+      this.config = null;
+      this.outbound = new Selection();
+      this.outboundIdentity = "";
       log(LOG_ERROR, "tidb-mesh: configuration rejected: " + r.error);
       return false;
     }

@@ -5,7 +5,7 @@ import {
   Context, RootContext, FilterHeadersStatusValues, FilterDataStatusValues, FilterTrailersStatusValues,
 } from "@solo-io/proxy-runtime";
 import {
-  getHeader, removeHeader, getBody, lastBodySize, releaseBody, replaceBody, sendGrpcError, getPropertyString,
+  getHeader, removeHeader, getBody, lastBodySize, releaseBody, replaceBody, sendGrpcError, getPropertyString, getProperty,
   replaceHeader, percentEncode, log, LOG_INFO, HEADERS_REQUEST, HEADERS_RESPONSE, TRAILERS_RESPONSE,
   BUFFER_REQUEST_BODY, BUFFER_RESPONSE_BODY,
 } from "../host";
@@ -15,7 +15,7 @@ import { Identity, Selection, selectTenant, SELECT_TENANT, SELECT_PASSTHROUGH, S
 import { DirectionRewriter } from "./direction";
 import { refusalFor, Refusal, GRPC_PERMISSION_DENIED, GRPC_UNIMPLEMENTED, GRPC_UNAVAILABLE, GRPC_INVALID_ARGUMENT } from "./decision";
 import { OK, ERR_FRAME_TRUNCATED } from "../proto/status";
-import { count } from "./metrics";
+import { count, tenantScope, passthroughScope, SCOPE_UNKNOWN } from "./metrics";
 import { MeshRoot } from "./root";
 
 const STATE_NEW: i32 = 0;
@@ -27,8 +27,16 @@ const STATE_RESPONSE_FAILED: i32 = 4;
 
 export class StreamContext extends Context {
   private state: i32 = STATE_NEW;
+  /**
+   * The configuration this call started with. Why a copy of the reference: a reconfiguration
+   * may replace the root's configuration while the call is open (a long-lived BatchCommands
+   * stream); the call keeps its tenant, keyspace and limits until it ends.
+   */
+  private config: Config | null = null;
   private tenant: Tenant | null = null;
-  private tenantName: string = "";
+  /** Metric scope (metrics.ts) and, for logs, who the caller is. Never keys or values. */
+  private scope: string = SCOPE_UNKNOWN;
+  private who: string = "unidentified caller";
   private method: Method | null = null;
   private request: DirectionRewriter | null = null;
   private response: DirectionRewriter | null = null;
@@ -39,6 +47,12 @@ export class StreamContext extends Context {
     super(context_id, root);
   }
 
+  /**
+   * The gate, in this order: a configuration exists; who the caller is (inbound: the peer
+   * certificate of a verified mTLS connection; outbound: this workload, resolved once per
+   * configuration); passthrough identities go through untouched whatever the method; a caller
+   * that is no single tenant is denied; then the method allowlist and the request shape.
+   */
   onRequestHeaders(_headers: u32, _endOfStream: bool): FilterHeadersStatusValues {
     const root = this.root_context as MeshRoot;
     const path = getHeader(HEADERS_REQUEST, ":path");
@@ -48,37 +62,43 @@ export class StreamContext extends Context {
       return this.refuseHeaders(new Refusal(GRPC_UNAVAILABLE, "filter has no valid configuration", "no_config"), pathStr);
     }
     const config = root.config as Config;
+    this.config = config;
+
+    let sel: Selection;
+    if (config.direction == DIRECTION_INBOUND) {
+      const principal = mtlsPeerPrincipal();
+      if (principal === null) {
+        return this.refuseHeaders(new Refusal(GRPC_PERMISSION_DENIED, "no verified peer identity (mTLS required)", "no_peer_identity"), pathStr);
+      }
+      const id = new Identity();
+      id.principal = principal;
+      this.who = id.describe();
+      sel = selectTenant(config, id);
+    } else {
+      this.who = root.outboundIdentity;
+      sel = root.outbound;
+    }
+    if (sel.kind == SELECT_PASSTHROUGH) {
+      this.state = STATE_PASS;
+      this.scope = passthroughScope(sel.name);
+      count(this.scope, "calls_passed");
+      return FilterHeadersStatusValues.Continue;
+    }
+    if (sel.kind != SELECT_TENANT) {
+      let why = "caller matches no tenant";
+      if (sel.kind == SELECT_AMBIGUOUS) why = "caller matches more than one tenant";
+      return this.refuseHeaders(new Refusal(GRPC_PERMISSION_DENIED, why, "unknown_tenant"), pathStr);
+    }
+    const tenant = sel.tenant as Tenant;
+    this.tenant = tenant;
+    this.scope = tenantScope(tenant.name);
+    this.who = "tenant " + tenant.name;
+
     const method = lookupMethod(pathStr);
     if (method === null) {
       return this.refuseHeaders(new Refusal(GRPC_UNIMPLEMENTED, "method " + pathStr + " is not on the allowlist", "unknown_method"), pathStr);
     }
     this.method = method;
-
-    let sel: Selection;
-    if (config.direction == DIRECTION_INBOUND) {
-      const id = new Identity();
-      id.principal = getPropertyString(["connection", "uri_san_peer_certificate"]);
-      if (id.principal === null || (id.principal as string).length == 0) {
-        return this.refuseHeaders(new Refusal(GRPC_PERMISSION_DENIED, "no verified peer identity (mTLS required)", "no_peer_identity"), pathStr);
-      }
-      sel = selectTenant(config, id);
-    } else {
-      sel = root.outbound;
-    }
-    if (sel.kind == SELECT_PASSTHROUGH) {
-      this.state = STATE_PASS;
-      this.tenantName = "passthrough." + sel.name;
-      count(this.tenantName, "calls_passed");
-      return FilterHeadersStatusValues.Continue;
-    }
-    if (sel.kind != SELECT_TENANT) {
-      const why = sel.kind == SELECT_AMBIGUOUS ? "caller matches more than one tenant" : "caller matches no tenant";
-      return this.refuseHeaders(new Refusal(GRPC_PERMISSION_DENIED, why, "unknown_tenant"), pathStr);
-    }
-    const tenant = sel.tenant as Tenant;
-    this.tenant = tenant;
-    this.tenantName = tenant.name;
-
     if (method.policy == POLICY_DENY) {
       return this.refuseHeaders(new Refusal(GRPC_PERMISSION_DENIED, method.reason, "denied_method"), pathStr);
     }
@@ -91,7 +111,7 @@ export class StreamContext extends Context {
     }
     if (method.policy == POLICY_PASS) {
       this.state = STATE_PASS;
-      count(this.tenantName, "calls_passed");
+      count(this.scope, "calls_passed");
       return FilterHeadersStatusValues.Continue;
     }
     // The body changes size, so a content-length would be wrong; and servers must not
@@ -99,7 +119,7 @@ export class StreamContext extends Context {
     removeHeader(HEADERS_REQUEST, "content-length");
     removeHeader(HEADERS_REQUEST, "grpc-accept-encoding");
     this.state = STATE_REWRITE;
-    count(this.tenantName, "calls_rewritten");
+    count(this.scope, "calls_rewritten");
     return FilterHeadersStatusValues.Continue;
   }
 
@@ -166,8 +186,8 @@ export class StreamContext extends Context {
     }
     this.state = STATE_RESPONSE_FAILED;
     this.responseRefusal = r;
-    log(LOG_INFO, "tidb-mesh: response refused for " + this.tenantName + ": " + r.message);
-    count(this.tenantName, "frames_rejected." + r.reason);
+    log(LOG_INFO, "tidb-mesh: response refused for " + this.who + ": " + r.message);
+    count(this.scope, "frames_rejected." + r.reason);
     this.disposeRewriters();
     if (endOfStream) this.writeFailureTrailers();
   }
@@ -205,20 +225,18 @@ export class StreamContext extends Context {
       return FilterDataStatusValues.Continue;
     }
     const w = d.walk;
-    if (w.keys > 0) { count(this.tenantName, "keys_rewritten", <i64>w.keys); w.keys = 0; }
-    if (w.filtered > 0) { count(this.tenantName, "responses_filtered", <i64>w.filtered); w.filtered = 0; }
+    if (w.keys > 0) { count(this.scope, "keys_rewritten", <i64>w.keys); w.keys = 0; }
+    if (w.filtered > 0) { count(this.scope, "responses_filtered", <i64>w.filtered); w.filtered = 0; }
     replaceBody(buffer, length, d.outputPtr(), d.outputLen());
     return FilterDataStatusValues.Continue;
   }
 
   private maxMessage(): u32 {
-    return ((this.root_context as MeshRoot).config as Config).maxMessageBytes;
+    return (this.config as Config).maxMessageBytes;
   }
 
   private refuseHeaders(r: Refusal, path: string): FilterHeadersStatusValues {
-    let who = "unknown caller";
-    if (this.tenantName.length > 0) who = this.tenantName;
-    log(LOG_INFO, "tidb-mesh: denied " + path + " for " + who + ": " + r.message);
+    log(LOG_INFO, "tidb-mesh: denied " + path + " for " + this.who + ": " + r.message + " [" + r.reason + "]");
     this.refuse(r);
     return FilterHeadersStatusValues.StopIteration;
   }
@@ -229,10 +247,10 @@ export class StreamContext extends Context {
     this.state = STATE_REFUSED;
     if (r.reason == "unknown_method" || r.reason == "denied_method" || r.reason == "unknown_tenant" ||
         r.reason == "no_peer_identity" || r.reason == "not_grpc" || r.reason == "no_config" || r.reason == "unsupported_in_prefix_mode") {
-      count(this.tenantName, "calls_denied." + r.reason);
+      count(this.scope, "calls_denied." + r.reason);
     } else {
-      log(LOG_INFO, "tidb-mesh: call ended for " + this.tenantName + ": " + r.message);
-      count(this.tenantName, "frames_rejected." + r.reason);
+      log(LOG_INFO, "tidb-mesh: call ended for " + this.who + ": " + r.message + " [" + r.reason + "]");
+      count(this.scope, "frames_rejected." + r.reason);
     }
     sendGrpcError(r.grpcStatus, r.message, "tidb_mesh_" + r.reason);
     this.disposeRewriters();
@@ -249,4 +267,20 @@ export class StreamContext extends Context {
     this.request = null;
     this.response = null;
   }
+}
+
+/**
+ * The peer's SPIFFE principal (first URI SAN of its certificate), or null when the downstream
+ * connection has no TLS peer certificate. Envoy's attributes (docs/root/intro/arch_overview/
+ * advanced/attributes.rst): connection.mtls is true when TLS is applied and the peer presented
+ * a certificate; connection.uri_san_peer_certificate is that certificate's first URI SAN.
+ * Whether the certificate was verified is the listener's job (a validation context with the
+ * mesh CA and require_client_certificate, as Istio STRICT mTLS configures); docs/identity.md.
+ */
+function mtlsPeerPrincipal(): string | null {
+  const mtls = getProperty(["connection", "mtls"]);
+  if (mtls === null || (mtls as ArrayBuffer).byteLength == 0 || load<u8>(changetype<usize>(mtls as ArrayBuffer)) == 0) return null;
+  const p = getPropertyString(["connection", "uri_san_peer_certificate"]);
+  if (p === null || (p as string).length == 0) return null;
+  return p;
 }
