@@ -13,6 +13,7 @@ import {
 import {
   MessageDesc, FieldRule, ACT_KEY, ACT_KEY_NONEMPTY, ACT_MSG, ACT_KEYSPACE_FIELD, ACT_DENY,
   ACT_REGION_KEY, ACT_KEYSPACE_ID, ACT_RANGE_START, ACT_RANGE_END, ACT_BUCKET_KEY, ACT_API_V2_ONLY,
+  ACT_KEYSPACE_MATCH,
   FLAG_FILTER, RANGE_RAW, RANGE_REGION, RANGE_ETCD, KIND_INHERIT, KIND_TXN, KIND_RAW, KIND_ETCD,
 } from "../schema/types";
 import { Keyspace, MODE_API_V2 } from "../keyspace/keyspace";
@@ -78,7 +79,7 @@ function walkFields(w: Walk, desc: MessageDesc, start: usize, end: usize, out: W
   if (desc.rangeReverse != 0) {
     reverse = prescanBool(start, end, desc.rangeReverse);
   }
-  let hasStart = false, hasEnd = false, seenRequired = false;
+  let hasStart = false, hasEnd = false, seenRequired = false, matched = false;
   let rs: usize = 0, rsn: usize = 0, re: usize = 0, ren: usize = 0;
   if (desc.bucketField != 0) bucketSpans.length = 0;
 
@@ -102,6 +103,15 @@ function walkFields(w: Walk, desc: MessageDesc, start: usize, end: usize, out: W
     const act = rule.act;
 
     if (act == ACT_DENY) return ERR_DENIED;
+    if (act == ACT_KEYSPACE_MATCH) {
+      if (wt != WT_VARINT) return ERR_WIRE_TYPE;
+      const id = readVarint(c);
+      if (c.err != OK) return c.err;
+      // Last value wins, as in protobuf.
+      matched = id == <u64>w.ks.id;
+      out.bytes(fieldStart, c.pos - fieldStart);
+      continue;
+    }
     if (act == ACT_KEYSPACE_ID || act == ACT_KEYSPACE_FIELD) {
       skipValue(c, wt);
       if (c.err != OK) return c.err;
@@ -152,6 +162,7 @@ function walkFields(w: Walk, desc: MessageDesc, start: usize, end: usize, out: W
     }
   }
   if (desc.requireField != 0 && w.request && !seenRequired) return ERR_DENIED;
+  if (desc.matchField != 0 && !w.request && !matched) return ERR_OUT_OF_KEYSPACE;
   if (desc.rangeKind != 0) {
     const st = emitRange(w, desc, reverse, hasStart, rs, rsn, hasEnd, re, ren, out);
     if (st != OK) return st;

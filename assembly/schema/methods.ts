@@ -2,6 +2,8 @@
 // this table is refused with UNIMPLEMENTED before any byte reaches the upstream.
 import { MessageDesc } from "./types";
 import * as T from "./tikv";
+import * as PD from "./pd";
+import * as E from "./etcd";
 
 /** Both directions are walked with the method's tables. */
 export const POLICY_REWRITE: i32 = 0;
@@ -133,3 +135,174 @@ function tikv(): void {
 }
 
 tikv();
+
+// PD: region routing is rewritten, GC calls are scoped to the tenant's keyspace, keyless calls
+// that TiDB makes pass, and everything else (TiKV/PD-internal, cluster-wide writes) is denied.
+// docs/pd-etcd.md has the same table with the reasons.
+function regionRouting(p: string): void {
+  rewrite(p + "GetRegion", PD.GetRegionRequest, PD.GetRegionResponse);
+  rewrite(p + "GetPrevRegion", PD.GetRegionRequest, PD.GetRegionResponse);
+  rewrite(p + "GetRegionByID", PD.PlainRequest, PD.GetRegionResponse);
+  rewriteStream(p + "QueryRegion", PD.QueryRegionRequest, PD.QueryRegionResponse);
+  rewrite(p + "BatchScanRegions", PD.BatchScanRegionsRequest, PD.BatchScanRegionsResponse);
+  pass(p + "GetStore");
+  pass(p + "GetAllStores");
+}
+
+function pd(): void {
+  const p = "/pdpb.PD/";
+  regionRouting(p);
+  rewrite(p + "ScanRegions", PD.ScanRegionsRequest, PD.ScanRegionsResponse);
+  rewrite(p + "SplitRegions", PD.SplitKeysRequest, PD.PlainRequest);
+  rewrite(p + "SplitAndScatterRegions", PD.SplitKeysRequest, PD.PlainRequest);
+  rewrite(p + "ScatterRegion", PD.ScatterRegionRequest, PD.PlainRequest);
+
+  pass(p + "GetClusterInfo");
+  pass(p + "GetMembers");
+  pass(p + "Tso");
+  pass(p + "GetMinTS");
+  pass(p + "GetClusterConfig");
+  pass(p + "GetOperator");
+  pass(p + "GetGCSafePoint");
+  pass(p + "LoadGlobalConfig");
+  pass(p + "WatchGlobalConfig");
+  pass(p + "GetExternalTimestamp");
+
+  // GC: v2 and GC-states calls are forced to the tenant's keyspace; global writes are denied.
+  rewrite(p + "GetGCSafePointV2", PD.GetGCSafePointV2Request, PD.PlainRequest, true);
+  rewrite(p + "UpdateGCSafePointV2", PD.UpdateGCSafePointV2Request, PD.PlainRequest, true);
+  rewrite(p + "UpdateServiceSafePointV2", PD.UpdateServiceSafePointV2Request, PD.PlainRequest, true);
+  rewrite(p + "GetAllGCSafePointV2", PD.PlainRequest, PD.GetAllGCSafePointV2Response, true);
+  rewriteStream(p + "WatchGCSafePointV2", PD.PlainRequest, PD.WatchGCSafePointV2Response, true);
+  rewrite(p + "AdvanceGCSafePoint", PD.ScopedRequest, PD.PlainRequest, true);
+  rewrite(p + "AdvanceTxnSafePoint", PD.ScopedRequest, PD.PlainRequest, true);
+  rewrite(p + "SetGCBarrier", PD.ScopedRequest, PD.PlainRequest, true);
+  rewrite(p + "DeleteGCBarrier", PD.ScopedRequest, PD.PlainRequest, true);
+  rewrite(p + "GetGCState", PD.ScopedRequest, PD.PlainRequest, true);
+  rewrite(p + "GetAllKeyspacesGCStates", PD.PlainRequest, PD.GetAllKeyspacesGCStatesResponse, true);
+  deny(p + "UpdateGCSafePoint", "the global GC safe point belongs to the cluster, not a tenant");
+  deny(p + "UpdateServiceGCSafePoint", "global service safe points hold GC for every keyspace; use UpdateServiceSafePointV2");
+  deny(p + "SetGlobalGCBarrier", "global GC barriers hold GC for every keyspace");
+  deny(p + "DeleteGlobalGCBarrier", "global GC barriers belong to the cluster");
+
+  const internal = "is TiKV/PD-internal traffic";
+  deny(p + "Bootstrap", "Bootstrap " + internal);
+  deny(p + "IsBootstrapped", "IsBootstrapped " + internal);
+  deny(p + "AllocID", "AllocID " + internal);
+  deny(p + "IsSnapshotRecovering", "IsSnapshotRecovering " + internal);
+  deny(p + "PutStore", "PutStore " + internal);
+  deny(p + "StoreHeartbeat", "StoreHeartbeat " + internal);
+  deny(p + "RegionHeartbeat", "RegionHeartbeat " + internal);
+  deny(p + "AskSplit", "AskSplit " + internal);
+  deny(p + "ReportSplit", "ReportSplit " + internal);
+  deny(p + "AskBatchSplit", "AskBatchSplit " + internal);
+  deny(p + "ReportBatchSplit", "ReportBatchSplit " + internal);
+  deny(p + "SyncRegions", "SyncRegions " + internal);
+  deny(p + "SyncMaxTS", "SyncMaxTS " + internal);
+  deny(p + "GetDCLocationInfo", "GetDCLocationInfo " + internal);
+  deny(p + "ReportBuckets", "ReportBuckets " + internal);
+  deny(p + "ReportMinResolvedTS", "ReportMinResolvedTS " + internal);
+  deny(p + "PutClusterConfig", "the cluster configuration is shared by every tenant");
+  deny(p + "StoreGlobalConfig", "the global configuration is shared by every tenant");
+  deny(p + "SetExternalTimestamp", "the external timestamp is shared by every tenant");
+
+  regionRouting("/routerpb.Router/");
+
+  const k = "/keyspacepb.Keyspace/";
+  rewrite(k + "LoadKeyspace", PD.PlainRequest, PD.LoadKeyspaceResponse, true);
+  rewrite(k + "LoadKeyspaceByID", PD.LoadKeyspaceByIDRequest, PD.LoadKeyspaceResponse, true);
+  rewrite(k + "LookupKeyspace", PD.PlainRequest, PD.KeyspacesResponse, true);
+  rewrite(k + "GetAllKeyspaces", PD.PlainRequest, PD.KeyspacesResponse, true);
+  rewriteStream(k + "WatchKeyspaces", PD.PlainRequest, PD.KeyspacesResponse, true);
+  deny(k + "UpdateKeyspaceState", "keyspace state is managed by the operator, not a tenant");
+  const ns = "/keyspacepb.Namespace/";
+  const nsWhy = "keyspace namespaces are managed by the operator, not a tenant";
+  deny(ns + "CreateNamespace", nsWhy);
+  deny(ns + "LoadNamespace", nsWhy);
+  deny(ns + "GetAllNamespaces", nsWhy);
+  deny(ns + "UpdateNamespaceState", nsWhy);
+
+  const ms = "/meta_storagepb.MetaStorage/";
+  const msWhy = "PD meta storage is not namespaced per tenant";
+  deny(ms + "Watch", msWhy);
+  deny(ms + "Get", msWhy);
+  deny(ms + "Put", msWhy);
+  deny(ms + "Delete", msWhy);
+
+  const rm = "/resource_manager.ResourceManager/";
+  const rmWhy = "resource groups are shared by every tenant";
+  deny(rm + "ListResourceGroups", rmWhy);
+  deny(rm + "GetResourceGroup", rmWhy);
+  deny(rm + "AddResourceGroup", rmWhy);
+  deny(rm + "ModifyResourceGroup", rmWhy);
+  deny(rm + "DeleteResourceGroup", rmWhy);
+  deny(rm + "AcquireTokenBuckets", rmWhy);
+
+  const gc = "/gcpb.GC/";
+  const gcWhy = "the gcpb GC service is cluster-wide";
+  deny(gc + "ListKeySpaces", gcWhy);
+  deny(gc + "GetMinServiceSafePoint", gcWhy);
+  deny(gc + "UpdateGCSafePoint", gcWhy);
+  deny(gc + "UpdateServiceSafePoint", gcWhy);
+}
+
+// etcd (PD's embedded etcd arrives on the PD port): KV, Watch and Lease keys are namespaced
+// (schema/etcd.ts); keyless calls TiDB's etcd client makes pass; cluster-wide or
+// un-namespaceable calls are denied.
+function etcd(): void {
+  const kv = "/etcdserverpb.KV/";
+  rewrite(kv + "Range", E.RangeRequest, E.RangeResponse);
+  rewrite(kv + "Put", E.PutRequest, E.PutResponse);
+  rewrite(kv + "DeleteRange", E.DeleteRangeRequest, E.DeleteRangeResponse);
+  rewrite(kv + "Txn", E.TxnRequest, E.TxnResponse);
+  deny(kv + "Compact", "Compact drops the revision history of every tenant");
+  rewriteStream("/etcdserverpb.Watch/Watch", E.WatchRequest, E.WatchResponse);
+
+  const l = "/etcdserverpb.Lease/";
+  pass(l + "LeaseGrant");
+  pass(l + "LeaseRevoke");
+  pass(l + "LeaseKeepAlive");
+  rewrite(l + "LeaseTimeToLive", E.NoKeysRequest, E.LeaseTimeToLiveResponse);
+  deny(l + "LeaseLeases", "LeaseLeases lists the leases of every tenant");
+
+  const c = "/etcdserverpb.Cluster/";
+  pass(c + "MemberList");
+  const cWhy = "etcd membership belongs to PD";
+  deny(c + "MemberAdd", cWhy);
+  deny(c + "MemberRemove", cWhy);
+  deny(c + "MemberUpdate", cWhy);
+  deny(c + "MemberPromote", cWhy);
+
+  const mt = "/etcdserverpb.Maintenance/";
+  pass(mt + "Status");
+  const mWhy = "etcd maintenance is cluster-wide";
+  deny(mt + "Alarm", mWhy);
+  deny(mt + "Defragment", mWhy);
+  deny(mt + "Hash", mWhy);
+  deny(mt + "HashKV", mWhy);
+  deny(mt + "Snapshot", "Snapshot streams the whole etcd database");
+  deny(mt + "MoveLeader", mWhy);
+  deny(mt + "Downgrade", mWhy);
+
+  const a = "/etcdserverpb.Auth/";
+  const aWhy = "etcd auth is cluster-wide";
+  const auth = ["AuthEnable", "AuthDisable", "AuthStatus", "Authenticate", "UserAdd", "UserGet", "UserList",
+    "UserDelete", "UserChangePassword", "UserGrantRole", "UserRevokeRole", "RoleAdd", "RoleGet", "RoleList",
+    "RoleDelete", "RoleGrantPermission", "RoleRevokePermission"];
+  for (let i = 0; i < auth.length; i++) deny(a + auth[i], aWhy);
+
+  const el = "/v3electionpb.Election/";
+  const elWhy = "the etcd Election service is not namespaced; TiDB elects owners through KV and Watch";
+  deny(el + "Campaign", elWhy);
+  deny(el + "Proclaim", elWhy);
+  deny(el + "Leader", elWhy);
+  deny(el + "Observe", elWhy);
+  deny(el + "Resign", elWhy);
+  const lk = "/v3lockpb.Lock/";
+  const lkWhy = "the etcd Lock service is not namespaced; TiDB locks through KV";
+  deny(lk + "Lock", lkWhy);
+  deny(lk + "Unlock", lkWhy);
+}
+
+pd();
+etcd();

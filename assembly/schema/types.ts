@@ -23,6 +23,12 @@ export const ACT_RANGE_END: u8 = 9;
 export const ACT_BUCKET_KEY: u8 = 10;
 /** A request field that is an unsupported call in prefix mode (the coprocessor): ERR_UNSUPPORTED there. */
 export const ACT_API_V2_ONLY: u8 = 11;
+/**
+ * A varint keyspace id in a response that must equal the tenant's id (see
+ * MessageDesc.keyspaceIdFilter): otherwise the message is out of the keyspace, which a
+ * msgFiltered parent turns into "drop the element". Copied unchanged.
+ */
+export const ACT_KEYSPACE_MATCH: u8 = 12;
 
 /** Field flag: in a response, drop this element (instead of failing the call) when it lies outside the keyspace. */
 export const FLAG_FILTER: u8 = 1;
@@ -68,6 +74,8 @@ export class MessageDesc {
   requireField: u32 = 0;
   /** Number of the repeated bucket-key field, if any (collected and rewritten after the walk). */
   bucketField: u32 = 0;
+  /** Responses: the varint keyspace-id field that must be present and equal the tenant's id. 0: none. */
+  matchField: u32 = 0;
 
   name: string;
   constructor(name: string) { this.name = name; }
@@ -110,6 +118,16 @@ export class MessageDesc {
   buckets(num: u32): MessageDesc {
     this.bucketField = num;
     return this.add(num, ACT_BUCKET_KEY, null, 0);
+  }
+  /**
+   * Responses: this message belongs to the tenant only if varint field `num` is present and
+   * equals the tenant's keyspace id (GCSafePointV2.keyspace_id, KeyspaceMeta.id). Otherwise
+   * the walk returns ERR_OUT_OF_KEYSPACE: a msgFiltered parent drops the element, any other
+   * parent fails the response. Requests copy the field unchanged.
+   */
+  keyspaceIdFilter(num: u32): MessageDesc {
+    this.matchField = num;
+    return this.add(num, ACT_KEYSPACE_MATCH, null, 0);
   }
   withKind(kind: u8): MessageDesc { this.kind = kind; return this; }
   strictOneof(): MessageDesc { this.strict = true; return this; }
