@@ -64,8 +64,14 @@ export class Keyspace {
 
   /** API-v2 keyspace for id (1..0xFFFFFE). */
   static apiV2(id: u32, etcdNamespace: string): Keyspace {
-    return new Keyspace(MODE_API_V2, id, Keyspace.v2Prefix(0x78, id), Keyspace.v2Prefix(0x72, id),
+    const ks = new Keyspace(MODE_API_V2, id, Keyspace.v2Prefix(0x78, id), Keyspace.v2Prefix(0x72, id),
       Bytes.fromString(etcdNamespace));
+    // client-go codecV2: N = BigEndian.PutUint32(Uint32(P) + 1), always 4 bytes. nextPrefix
+    // would drop the trailing zero bytes (id 255: 78 00 01 instead of 78 00 01 00), and TiKV's
+    // ApiV2::parse_keyspace refuses range bounds shorter than 4 bytes. id <= 0xFFFFFE here.
+    ks.txnEnd = Keyspace.v2Prefix(0x78, id + 1);
+    ks.rawEnd = Keyspace.v2Prefix(0x72, id + 1);
+    return ks;
   }
 
   /** Prefix-mode keyspace: the same configured prefix for txn and raw keys. */
