@@ -186,7 +186,7 @@ export class StreamContext extends Context {
     }
     this.state = STATE_RESPONSE_FAILED;
     this.responseRefusal = r;
-    log(LOG_INFO, "tidb-mesh: response refused for " + this.who + ": " + r.message);
+    log(LOG_INFO, "tidb-mesh: response refused for " + this.who + ": " + r.message + " [" + r.reason + "]");
     count(this.scope, "frames_rejected." + r.reason);
     this.disposeRewriters();
     if (endOfStream) this.writeFailureTrailers();
@@ -237,19 +237,20 @@ export class StreamContext extends Context {
 
   private refuseHeaders(r: Refusal, path: string): FilterHeadersStatusValues {
     log(LOG_INFO, "tidb-mesh: denied " + path + " for " + this.who + ": " + r.message + " [" + r.reason + "]");
-    this.refuse(r);
+    this.refuse(r, true);
     return FilterHeadersStatusValues.StopIteration;
   }
 
   /** Ends the call with a gRPC error; nothing is forwarded after this. */
-  private refuse(r: Refusal): void {
+  private refuse(r: Refusal, logged: bool = false): void {
     if (this.state == STATE_REFUSED) return;
     this.state = STATE_REFUSED;
+    // Every refusal is logged once at info (refuseHeaders logs its own line with the path).
+    if (!logged) log(LOG_INFO, "tidb-mesh: call ended for " + this.who + ": " + r.message + " [" + r.reason + "]");
     if (r.reason == "unknown_method" || r.reason == "denied_method" || r.reason == "unknown_tenant" ||
         r.reason == "no_peer_identity" || r.reason == "not_grpc" || r.reason == "no_config" || r.reason == "unsupported_in_prefix_mode") {
       count(this.scope, "calls_denied." + r.reason);
     } else {
-      log(LOG_INFO, "tidb-mesh: call ended for " + this.who + ": " + r.message + " [" + r.reason + "]");
       count(this.scope, "frames_rejected." + r.reason);
     }
     sendGrpcError(r.grpcStatus, r.message, "tidb_mesh_" + r.reason);

@@ -230,6 +230,8 @@ describe('frames rejected, per tenant and reason; logs never carry keys or value
     s.done();
     const m = host.metrics();
     expect(m['tidb_mesh.tenant.cluster1.frames_rejected.out_of_keyspace']).toBe(1);
+    const logs = denialLogs(host);
+    expect(logs.map((l) => [l.level, /response refused for tenant cluster1: .*\[out_of_keyspace\]$/.test(l.message)])).toEqual([[INFO, true]]);
     expect(host.logs().map((l) => l.message).join('\n')).not.toMatch(/SECRET/);
   });
 });
