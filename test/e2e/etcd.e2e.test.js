@@ -1,0 +1,266 @@
+// End-to-end: a REAL etcd (Debian etcd-server, scripts/install-etcd.sh) behind real Envoys with
+// the tidb-mesh filter, driven by real clients: the etcd3 npm client and etcdctl. Three tenants
+// with keyspace ids 1, 10 and 100 (byte prefixes of each other as decimal strings) write the
+// SAME keys; a direct client (no Envoy) shows the raw etcd layout.
+//
+// Namespaces come from the default etcdNamespace "/keyspaces/tidb/{id}/": a TiDB key
+// "/tidb/ddl/x" of keyspace 1 is stored as "/keyspaces/tidb/1//tidb/ddl/x".
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const { Etcd3, Range } = require('etcd3');
+const { startEtcd, etcdctl } = require('../servers/etcd-process');
+const { startEnvoy, tidbNode } = require('../harness/envoy');
+const { grpcFrame, rawGrpcCall } = require('../harness/grpc-raw');
+
+jest.setTimeout(60000);
+
+const IDS = [1, 10, 100];
+const NS = (id) => `/keyspaces/tidb/${id}/`;
+const KEYS = ['/tidb/ddl/all_schema_versions/1', '/tidb/ddl/fg/owner/abc', '/tidb/domain/ver'];
+const VALUE = (id, k) => `ks${id}:${k}`;
+const GRPC = { OK: 0, INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, UNIMPLEMENTED: 12, INTERNAL: 13 };
+
+let etcd; let raw; const envoys = {}; const clients = {}; let setupError = null;
+
+function tenantConfig() {
+  return {
+    version: 1,
+    direction: 'outbound',
+    mode: 'api-v2',
+    tenants: IDS.map((id) => ({ name: `cluster${id}`, keyspaceId: id, match: { namespace: 'tidb', labels: { 'app.kubernetes.io/instance': `cluster${id}` } } })),
+    unknownCaller: 'deny',
+  };
+}
+
+const sorted = (a) => [...a].sort();
+async function rawKeys(prefix = '/') { return sorted(await raw.getAll().prefix(prefix).keys()); }
+async function codeOf(promise) {
+  try { await promise; return GRPC.OK; } catch (e) {
+    // etcd3 wraps grpc errors; the gRPC code sits on the cause or the message.
+    const code = e.code !== undefined ? e.code : (e.cause && e.cause.code);
+    if (typeof code === 'number') return code;
+    const m = /^(\d+) /.exec(e.message || '');
+    if (m) return Number(m[1]);
+    throw e;
+  }
+}
+function needSetup() { if (setupError) throw new Error(`setup failed, so this test cannot run: ${setupError.message}`); }
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+  raw = new Etcd3({ hosts: etcd.endpoint });
+  const config = tenantConfig();
+  const started = await Promise.all(IDS.map((id) => startEnvoy({ upstream: { port: etcd.port }, pluginConfig: config, node: tidbNode(`cluster${id}`) })));
+  IDS.forEach((id, i) => { envoys[id] = started[i]; clients[id] = new Etcd3({ hosts: `127.0.0.1:${started[i].port}` }); });
+  try {
+    for (const id of IDS) for (const k of KEYS) await clients[id].put(k).value(VALUE(id, k));
+  } catch (e) { setupError = e; }
+});
+
+afterAll(async () => {
+  for (const c of [raw, ...Object.values(clients)]) if (c) c.close();
+  const dir = path.join(__dirname, '..', '..', '.tmp', 'e2e-logs');
+  fs.mkdirSync(dir, { recursive: true });
+  for (const id of IDS) if (envoys[id]) fs.writeFileSync(path.join(dir, `etcd-cluster${id}.log`), envoys[id].logs());
+  await Promise.all(Object.values(envoys).map((e) => e.stop()));
+  if (etcd) await etcd.stop();
+});
+
+describe('KV through the filter (etcd3 client)', () => {
+  test('the raw etcd view shows one namespace per tenant and nothing outside them', async () => {
+    needSetup();
+    const keys = await rawKeys();
+    const expected = sorted(IDS.flatMap((id) => KEYS.map((k) => NS(id) + k)));
+    expect(keys).toEqual(expected);
+    expect(await raw.get(NS(10) + KEYS[0]).string()).toBe(VALUE(10, KEYS[0]));
+  });
+
+  test('put/get: each tenant reads its own value of the same key', async () => {
+    needSetup();
+    for (const id of IDS) expect(await clients[id].get(KEYS[0]).string()).toBe(VALUE(id, KEYS[0]));
+  });
+
+  test('prefix range: keys come back stripped, only the tenant\'s own', async () => {
+    needSetup();
+    for (const id of IDS) {
+      const all = await clients[id].getAll().prefix('/tidb/').strings();
+      expect(sorted(Object.keys(all))).toEqual(sorted(KEYS));
+      for (const k of KEYS) expect(all[k]).toBe(VALUE(id, k));
+    }
+  });
+
+  test('from-key range ("\\x00" end) stops at the end of the namespace: keyspace 1 never sees 10 or 100', async () => {
+    needSetup();
+    const fromKey = await clients[1].getAll().inRange(new Range('/', '\0')).keys();
+    expect(sorted(fromKey)).toEqual(sorted(KEYS));
+    const everything = await clients[1].getAll().all().keys();
+    expect(sorted(everything)).toEqual(sorted(KEYS));
+    expect(await clients[1].getAll().all().count()).toBe(KEYS.length);
+    const fromKey10 = await clients[10].getAll().inRange(new Range('', '\0')).keys();
+    expect(sorted(fromKey10)).toEqual(sorted(KEYS));
+  });
+
+  test('tenant 1 cannot read or delete tenant 10\'s keys, even by naming their raw path', async () => {
+    needSetup();
+    expect(await clients[1].get(NS(10) + KEYS[0]).string()).toBeNull();
+    expect(await clients[1].getAll().prefix('/keyspaces/').keys()).toEqual([]);
+    const res = await clients[1].delete().key(NS(10) + KEYS[0]).exec();
+    expect(Number(res.deleted)).toBe(0);
+    expect(await raw.get(NS(10) + KEYS[0]).string()).toBe(VALUE(10, KEYS[0]));
+  });
+
+  test('txn with compares and nested operations runs inside the namespace', async () => {
+    needSetup();
+    const k = KEYS[2];
+    // Tenant 1 compares against its own value: success branch; its put and range are namespaced.
+    const r1 = await clients[1].if(k, 'Value', '==', VALUE(1, k))
+      .then(clients[1].put('/tidb/txn/ok').value('yes'), clients[1].get(k))
+      .else(clients[1].put('/tidb/txn/else').value('no'))
+      .commit();
+    expect(r1.succeeded).toBe(true);
+    const rangeResp = r1.responses[1].response_range;
+    expect(rangeResp.kvs.map((kv) => kv.key.toString())).toEqual([k]);
+    expect(rangeResp.kvs[0].value.toString()).toBe(VALUE(1, k));
+    // Tenant 10 compares its key against tenant 1's value: it sees its own value, so the else branch runs.
+    const r10 = await clients[10].if(k, 'Value', '==', VALUE(1, k))
+      .then(clients[10].put('/tidb/txn/ok').value('yes'))
+      .else(clients[10].put('/tidb/txn/else').value('no'))
+      .commit();
+    expect(r10.succeeded).toBe(false);
+    expect(await raw.get(`${NS(1)}/tidb/txn/ok`).string()).toBe('yes');
+    expect(await raw.get(`${NS(10)}/tidb/txn/else`).string()).toBe('no');
+    expect(await raw.get(`${NS(10)}/tidb/txn/ok`).string()).toBeNull();
+  });
+
+  test('watch with prev_kv: events arrive stripped, and only for the tenant\'s own keys', async () => {
+    needSetup();
+    const k = '/tidb/watch/owner';
+    await clients[1].put(k).value('before');
+    const watcher = await clients[1].watch().prefix('/tidb/watch/').withPreviousKV().create();
+    const events = [];
+    watcher.on('put', (kv, prev) => events.push({ type: 'put', key: kv.key.toString(), value: kv.value.toString(), prev: prev ? [prev.key.toString(), prev.value.toString()] : null }));
+    watcher.on('delete', (kv, prev) => events.push({ type: 'delete', key: kv.key.toString(), prev: prev ? [prev.key.toString(), prev.value.toString()] : null }));
+    // Same key from other tenants: must not show up in tenant 1's watch.
+    await clients[10].put(k).value('other-10');
+    await clients[100].put(k).value('other-100');
+    await clients[1].put(k).value('after');
+    await clients[1].delete().key(k);
+    const deadline = Date.now() + 5000;
+    while (events.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 200));
+    await watcher.cancel();
+    expect(events).toEqual([
+      { type: 'put', key: k, value: 'after', prev: [k, 'before'] },
+      { type: 'delete', key: k, prev: [k, 'after'] },
+    ]);
+  });
+
+  test('watch of everything from a key ("\\x00" end) in keyspace 1 does not see keyspace 10', async () => {
+    needSetup();
+    const watcher = await clients[1].watch().inRange(new Range('/', '\0')).create();
+    const seen = [];
+    watcher.on('put', (kv) => seen.push(kv.key.toString()));
+    await clients[10].put('/tidb/watch/ten').value('x');
+    await clients[1].put('/tidb/watch/one').value('y');
+    const deadline = Date.now() + 5000;
+    while (seen.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 200));
+    await watcher.cancel();
+    expect(seen).toEqual(['/tidb/watch/one']);
+  });
+
+  test('lease TTL: LeaseTimeToLive keys are filtered to the namespace and stripped', async () => {
+    needSetup();
+    const lease = clients[1].lease(60, { autoKeepAlive: false });
+    await lease.put('/tidb/lease/owner').value('me');
+    const id = await lease.grant();
+    // Tenant 10 attaches a key of its own to tenant 1's lease id (lease ids are global in etcd).
+    await clients[10].put('/tidb/lease/intruder').value('x').lease(id);
+    const own = await clients[1].leaseClient.leaseTimeToLive({ ID: id, keys: true });
+    expect(Number(own.TTL)).toBeGreaterThan(0);
+    expect(own.keys.map((x) => x.toString())).toEqual(['/tidb/lease/owner']);
+    const other = await clients[10].leaseClient.leaseTimeToLive({ ID: id, keys: true });
+    expect(other.keys.map((x) => x.toString())).toEqual(['/tidb/lease/intruder']);
+    // The raw view holds both keys under their namespaces.
+    const rawTtl = await raw.leaseClient.leaseTimeToLive({ ID: id, keys: true });
+    expect(sorted(rawTtl.keys.map((x) => x.toString()))).toEqual(sorted([`${NS(1)}/tidb/lease/owner`, `${NS(10)}/tidb/lease/intruder`]));
+    await lease.revoke();
+    expect(await raw.get(`${NS(1)}/tidb/lease/owner`).string()).toBeNull();
+  });
+
+  test('delete range: a tenant deletes only its own keys', async () => {
+    needSetup();
+    await clients[100].put('/tidb/gone/a').value('1');
+    await clients[10].put('/tidb/gone/a').value('1');
+    const res = await clients[100].delete().prefix('/tidb/gone/').exec();
+    expect(Number(res.deleted)).toBe(1);
+    expect(await raw.get(`${NS(10)}/tidb/gone/a`).string()).toBe('1');
+    expect(await raw.get(`${NS(100)}/tidb/gone/a`).string()).toBeNull();
+    // "Delete everything" of keyspace 1 (from-key "\x00") leaves 10 and 100 intact.
+    const before10 = await rawKeys(NS(10));
+    const before100 = await rawKeys(NS(100));
+    await clients[1].delete().all().exec();
+    expect(await rawKeys(NS(1))).toEqual([]);
+    expect(await rawKeys(NS(10))).toEqual(before10);
+    expect(await rawKeys(NS(100))).toEqual(before100);
+    for (const k of KEYS) await clients[1].put(k).value(VALUE(1, k)); // restore for later tests
+  });
+
+  test('an empty key with an empty range end is INVALID_ARGUMENT; Compact is denied', async () => {
+    needSetup();
+    expect(await codeOf(clients[1].kv.range({ key: Buffer.alloc(0) }))).toBe(GRPC.INVALID_ARGUMENT);
+    expect(await codeOf(clients[1].kv.put({ key: Buffer.alloc(0), value: Buffer.from('x') }))).toBe(GRPC.INVALID_ARGUMENT);
+    expect(await codeOf(clients[1].kv.compact({ revision: 1 }))).toBe(GRPC.PERMISSION_DENIED);
+    expect(await raw.get(NS(1).slice(0, -1)).string()).toBeNull();
+  });
+
+  test('Election and Lock services and LeaseLeases are denied', async () => {
+    needSetup();
+    for (const p of ['/v3electionpb.Election/Campaign', '/v3lockpb.Lock/Lock', '/etcdserverpb.Lease/LeaseLeases', '/etcdserverpb.Maintenance/Snapshot']) {
+      const r = await rawGrpcCall(envoys[1].port, p, [grpcFrame(Buffer.alloc(0))]);
+      expect([p, r.status]).toEqual([p, GRPC.PERMISSION_DENIED]);
+    }
+  });
+});
+
+describe('etcdctl through the filter', () => {
+  const ep = (id) => `127.0.0.1:${envoys[id].port}`;
+
+  test('put, get --prefix and get --from-key stay inside the namespace', async () => {
+    needSetup();
+    expect((await etcdctl(ep(10), ['put', '/tidb/ctl/k', 'v10'])).stdout.trim()).toBe('OK');
+    expect((await etcdctl(ep(1), ['put', '/tidb/ctl/k', 'v1'])).stdout.trim()).toBe('OK');
+    const g1 = await etcdctl(ep(1), ['get', '--prefix', '/tidb/ctl/']);
+    expect(g1.code).toBe(0);
+    expect(g1.stdout.trim().split('\n')).toEqual(['/tidb/ctl/k', 'v1']);
+    const from = await etcdctl(ep(1), ['get', '--from-key', '/', '--keys-only']);
+    expect(from.code).toBe(0);
+    const keys = from.stdout.split('\n').filter(Boolean);
+    expect(keys).toContain('/tidb/ctl/k');
+    for (const k of keys) expect(k.startsWith('/tidb/')).toBe(true);
+    expect(keys.length).toBe(new Set(keys).size);
+    expect(await raw.get(`${NS(10)}/tidb/ctl/k`).string()).toBe('v10');
+  });
+
+  test('del --prefix deletes only the tenant\'s keys; lease timetolive --keys shows stripped keys', async () => {
+    needSetup();
+    const d = await etcdctl(ep(1), ['del', '--prefix', '/tidb/ctl/']);
+    expect(d.stdout.trim()).toBe('1');
+    expect(await raw.get(`${NS(10)}/tidb/ctl/k`).string()).toBe('v10');
+    const grant = await etcdctl(ep(10), ['lease', 'grant', '60']);
+    const id = /lease ([0-9a-f]+) granted/.exec(grant.stdout)[1];
+    expect((await etcdctl(ep(10), ['put', '--lease', id, '/tidb/ctl/leased', 'x'])).code).toBe(0);
+    const ttl = await etcdctl(ep(10), ['lease', 'timetolive', id, '--keys']);
+    expect(ttl.code).toBe(0);
+    expect(ttl.stdout).toMatch(/attached keys\(\[\/tidb\/ctl\/leased\]\)/);
+    const compact = await etcdctl(ep(1), ['compaction', '1']);
+    expect(compact.code).not.toBe(0);
+    expect(compact.stderr).toMatch(/PermissionDenied|Compact drops/);
+  });
+
+  test('no Wasm VM failure in any Envoy', () => {
+    for (const id of IDS) expect(envoys[id].logs()).not.toMatch(/\[critical\]\[wasm\]|Uncaught RuntimeError|VM failed/);
+  });
+});
