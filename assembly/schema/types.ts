@@ -80,6 +80,19 @@ export class MessageDesc {
   name: string;
   constructor(name: string) { this.name = name; }
 
+  /** Field numbers below 64 that have a rule, as bits; larger numbers are looked up in `rules`. */
+  private small: u64 = 0;
+  private hasLarge: bool = false;
+
+  /**
+   * False when field `num` certainly has no rule: the walk's fast path for the fields it only
+   * copies, without touching the managed rule objects (each touch is a retain/release pair).
+   */
+  @inline mayHave(num: u32): bool {
+    if (num < 64) return ((this.small >> <u64>num) & 1) != 0;
+    return this.hasLarge;
+  }
+
   @inline find(num: u32): FieldRule | null {
     const rules = this.rules;
     for (let i = 0, n = rules.length; i < n; i++) {
@@ -90,6 +103,8 @@ export class MessageDesc {
   }
 
   private add(num: u32, act: u8, child: MessageDesc | null, flags: u8): MessageDesc {
+    if (num < 64) this.small |= (<u64>1) << <u64>num;
+    else this.hasLarge = true;
     this.rules.push(new FieldRule(num, act, child, flags));
     return this;
   }

@@ -33,14 +33,17 @@ export function selectOutbound(namespace: string, labelKey: string, labelValue: 
   const id = new Identity();
   if (namespace.length > 0) id.namespace = namespace;
   if (labelKey.length > 0) { id.labelKeys.push(labelKey); id.labelValues.push(labelValue); }
+  if (config === null) return "";
   const s = selectTenant(config as Config, id);
-  return s.tenant === null ? "" : s.name;
+  if (s.tenant === null) return "";
+  return s.name;
 }
 
 /** Selection for an inbound principal: tenant name, "passthrough:<name>", or "". */
 export function selectInbound(principal: string): string {
   const id = new Identity();
   id.principal = principal;
+  if (config === null) return "";
   const s = selectTenant(config as Config, id);
   if (s.tenant !== null) return s.name;
   if (s.kind == 1) return "passthrough:" + s.name;
@@ -99,3 +102,12 @@ export function apiV2Bounds(id: u32): void {
 }
 
 export { OK };
+
+/**
+ * Benchmark baseline: the physical floor of a rewrite, one memory.copy of the same n bytes
+ * inside the same module and runtime. Returns n so the call cannot be dropped.
+ */
+export function copyBench(src: usize, n: usize, out: usize): usize {
+  memory.copy(out, src, n);
+  return n;
+}
