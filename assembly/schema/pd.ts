@@ -37,8 +37,8 @@ export const GetRegionResponse = m("pdpb.GetRegionResponse").msg(2, Region).msg(
 const RegionWithBuckets = m("pdpb.Region").msg(1, Region).msg(5, Buckets);
 /**
  * ScanRegionsResponse: region_metas(2)[] and regions(4)[] drop regions entirely outside the
- * keyspace. leaders(3)[] is positional to region_metas and is left as sent; PD servers that
- * fill regions(4) (every PD since 5.x) make clients ignore both legacy lists.
+ * keyspace. leaders(3)[] is positional to region_metas and is left as sent; when PD fills
+ * regions(4), the PD client ignores both legacy lists (docs/pd-etcd.md, limits).
  */
 export const ScanRegionsResponse = m("pdpb.ScanRegionsResponse").msgFiltered(2, Region).msgFiltered(4, RegionWithBuckets);
 export const BatchScanRegionsResponse = m("pdpb.BatchScanRegionsResponse").msgFiltered(2, RegionWithBuckets);
