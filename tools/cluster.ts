@@ -1,6 +1,7 @@
 // Live-cluster IO through @kubernetes/client-node (kubeconfig or in-cluster credentials):
 // list inputs, load/save the registry ConfigMaps, server-side apply, read live objects for diff.
 import { KubeConfig, KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
+import { MANAGED_BY_LABEL } from './direction';
 import { EXIT, RegistryError, ToolError } from './errors';
 import { FIELD_MANAGER } from './istio/common';
 import { emptyRegistry, parseRegistry, Registry } from './registry';
@@ -8,6 +9,11 @@ import { registryText } from './source';
 import { V1_API } from './tidb/v1';
 import { V2_API, V2_KINDS } from './tidb/v2';
 import { KubeObject } from './types';
+
+/** Kinds listed by listManaged (the API versions the tool generates). */
+const MANAGED_KINDS: Array<[string, string]> = [
+  ['extensions.istio.io/v1alpha1', 'WasmPlugin'], ['networking.istio.io/v1alpha3', 'EnvoyFilter'], ['security.istio.io/v1beta1', 'PeerAuthentication'],
+];
 
 /** Name and data key of the registry ConfigMap (one per storage-layer namespace). */
 export const REGISTRY_CONFIGMAP = 'tidb-mesh-tenants';
@@ -45,9 +51,9 @@ export class Cluster {
     this.api = KubernetesObjectApi.makeApiClient(kc);
   }
 
-  private async list(apiVersion: string, kind: string, namespace?: string): Promise<KubeObject[]> {
+  private async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeObject[]> {
     try {
-      const res = await this.api.list(apiVersion, kind, namespace);
+      const res = await this.api.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
       return ((res.body as any).items ?? []).map((o: any) => ({ ...o, apiVersion, kind })) as KubeObject[];
     } catch (e) {
       // CRD not installed: discovery of the group fails (404) or the kind is unknown.
@@ -63,6 +69,19 @@ export class Cluster {
   async listInputs(namespace?: string): Promise<KubeObject[]> {
     const out = await this.list(V1_API, 'TidbCluster', namespace);
     for (const k of V2_KINDS) out.push(...(await this.list(V2_API, k, namespace)));
+    return out;
+  }
+
+  /**
+   * Lists the objects tidb-mesh may have created that enforce a direction (WasmPlugin,
+   * EnvoyFilter, PeerAuthentication labelled app.kubernetes.io/managed-by=tidb-mesh) in
+   * `namespaces`. Kinds whose CRD is not installed yield nothing.
+   */
+  async listManaged(namespaces: string[]): Promise<KubeObject[]> {
+    const out: KubeObject[] = [];
+    for (const ns of [...new Set(namespaces)].sort()) {
+      for (const [apiVersion, kind] of MANAGED_KINDS) out.push(...(await this.list(apiVersion, kind, ns, `${MANAGED_BY_LABEL}=tidb-mesh`)));
+    }
     return out;
   }
 

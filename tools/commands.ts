@@ -4,6 +4,7 @@ import * as path from 'path';
 import { resolveArtifact } from './artifact';
 import { Cluster, LiveRegistry, loadKubeConfig } from './cluster';
 import { diffObject } from './diff';
+import { deleteCommand, directionFindings, directionsOf, objectId, otherDirection } from './direction';
 import { EXIT, ToolError } from './errors';
 import { generate, GenerateOptions, kindForIstio, OutputKind } from './generate';
 import { Phase } from './istio/common';
@@ -113,28 +114,39 @@ function generateOptions(o: Options, io: Io, findings: Finding[]): GenerateOptio
   });
   if (!art.artifact) return undefined;
   return {
-    artifact: art.artifact, kind, phase: o.phase as Phase, trustDomain: o.trustDomain, inbound: o.inbound,
+    artifact: art.artifact, kind, phase: o.phase as Phase, trustDomain: o.trustDomain, direction: o.direction,
     pdPeerRemedy: o.pdPeerRemedy, passthrough,
     imagePullPolicy: o.imagePullPolicy as GenerateOptions['imagePullPolicy'], imagePullSecret: o.imagePullSecret,
   };
 }
 
-/** Result of the shared pipeline: inputs -> checks -> registry -> objects. */
-interface Plan { objects: KubeObject[]; topology: Topology; cluster?: Cluster }
+/**
+ * Result of the shared pipeline: inputs -> checks -> registry -> objects. `stale` = live
+ * tidb-mesh objects of the other direction for these storage layers (only when a cluster is
+ * connected): diff lists them as to-be-removed.
+ */
+interface Plan { objects: KubeObject[]; topology: Topology; cluster?: Cluster; stale: KubeObject[] }
 
 /**
  * The pipeline shared by generate/apply/diff. Reads inputs, runs the safety checks (exit 3 on any
  * error, before any id is allocated), resolves keyspace ids (persisting new ones unless
  * `persist` is false), and builds the objects.
  */
-async function plan(o: Options, io: Io, persist: boolean, needCluster: boolean): Promise<Plan> {
+async function plan(o: Options, io: Io, persist: boolean, needCluster: boolean, refuseOtherDirection = false): Promise<Plan> {
   if (!o.fromCluster && o.files.length === 0) throw new ToolError('give -f FILE (or -f - for stdin) or --from-cluster', EXIT.USAGE, 'USAGE');
   const cluster = needCluster || o.fromCluster ? connect(o, io) : undefined;
   const inputs = o.fromCluster ? await cluster!.listInputs(o.namespace) : await readInputs(o.files, io.stdin);
   const topology = discover(inputs);
   for (const i of topology.ignored) io.stderr(`ignored: ${i}\n`);
   io.stderr(`found ${topology.storageLayers.length} storage layer(s), ${topology.tenants.length} tenant(s)\n`);
-  const findings = checkTopology(topology, { failStrategy: o.failStrategy, inbound: o.inbound, pdPeerRemedy: o.pdPeerRemedy });
+  const findings = checkTopology(topology, { failStrategy: o.failStrategy, direction: o.direction, pdPeerRemedy: o.pdPeerRemedy });
+  // One direction per storage layer: objects of the other one, in the inputs or live, are reported
+  // (live plugins block apply: both directions together prefix every key twice).
+  const layers = new Set(topology.storageLayers.map(storageKey));
+  findings.push(...directionFindings(otherDirection(inputs, o.direction, layers), o.direction, 'inputs', false));
+  const namespaces = [...topology.storageLayers.map((s) => s.namespace), ...topology.tenants.map((x) => x.namespace)];
+  const stale = needCluster && cluster && layers.size ? otherDirection(await cluster.listManaged(namespaces), o.direction, layers) : [];
+  findings.push(...directionFindings(stale, o.direction, 'live', refuseOtherDirection));
   const gopts = generateOptions(o, io, findings);
   printFindings(findings, io);
   const errors = findings.filter((f) => f.severity === 'error');
@@ -144,7 +156,7 @@ async function plan(o: Options, io: Io, persist: boolean, needCluster: boolean):
   const res = await resolveTenants(registry, topology.tenants, allocatorFor(o, io, topology, persist));
   for (const a of res.assigned) io.stderr(`${persist ? 'assigned' : 'would assign (provisional)'} keyspace id ${a.keyspaceId} to tenant ${a.namespace}/${a.name}\n`);
   if (res.changed && persist) io.stderr(`registry saved to ${await saveRegistry(store, res.registry)}\n`);
-  return { objects: generate(topology, res.registry, gopts!), topology, cluster };
+  return { objects: generate(topology, res.registry, gopts!), topology, cluster, stale };
 }
 
 /** `generate`: prints the manifests (or writes them to -o). */
@@ -158,7 +170,7 @@ export async function cmdGenerate(o: Options, io: Io): Promise<number> {
 
 /** `apply`: server-side applies the manifests to the cluster (field manager tidb-mesh). */
 export async function cmdApply(o: Options, io: Io): Promise<number> {
-  const p = await plan(o, io, true, true);
+  const p = await plan(o, io, true, true, true);
   await p.cluster!.applyAll(p.objects, o.forceConflicts, (l) => io.stderr(`${l}\n`));
   io.stdout(`applied ${p.objects.length} object(s)\n`);
   return EXIT.OK;
@@ -174,7 +186,13 @@ export async function cmdDiff(o: Options, io: Io): Promise<number> {
     differs++;
     io.stdout(`${d.status === 'create' ? '+++ create' : '~~~ change'} ${d.id}\n${d.lines.join('\n')}\n`);
   }
-  io.stderr(`${differs} of ${p.objects.length} object(s) differ\n`);
+  // Live objects of the other direction: not deleted by apply (which refuses while such plugins
+  // exist); shown here so the switch is visible.
+  for (const s of p.stale) {
+    differs++;
+    io.stdout(`--- remove ${objectId(s)} (${directionsOf(s).join('+')}; this run generates --direction ${o.direction}; delete by hand: ${deleteCommand(s)})\n`);
+  }
+  io.stderr(`${differs} of ${p.objects.length + p.stale.length} object(s) differ\n`);
   return differs ? EXIT.DIFF : EXIT.OK;
 }
 

@@ -1,5 +1,6 @@
 // Pure generation: topology + resolved registry + options -> Istio/Kubernetes objects.
 // IO (reading inputs, allocating ids, writing the registry) happens before, in the commands.
+import { assertOneDirection, Direction } from './direction';
 import { buildEnvoyFilter } from './istio/envoyfilter';
 import { buildPdPeerService } from './istio/pd-peer';
 import { buildPeerAuthentication } from './istio/security';
@@ -13,6 +14,8 @@ import { storageKey } from './tidb/topology';
 import { KubeObject, Labels, TenantSource, Topology } from './types';
 
 export type OutputKind = 'wasmplugin' | 'envoyfilter';
+/** Which side of a storage layer's traffic runs the filter (exactly one; see direction.ts). */
+export type { Direction };
 
 /** Everything generation needs besides the inputs. */
 export interface GenerateOptions {
@@ -20,8 +23,12 @@ export interface GenerateOptions {
   kind: OutputKind;
   phase: Phase;
   trustDomain: string;
-  /** Emit the inbound variant (PD/TiKV sidecars) and its PeerAuthentication. */
-  inbound: boolean;
+  /**
+   * outbound: one plugin per tenant on its TiDB pods (CLIENT / SIDECAR_OUTBOUND). inbound: the
+   * PD and TiKV plugins (SERVER / SIDECAR_INBOUND) keyed by mTLS principal, plus a STRICT
+   * PeerAuthentication. Never both.
+   */
+  direction: Direction;
   /** Emit the pd-peer appProtocol override for v1 storage layers. */
   pdPeerRemedy: boolean;
   /** Extra inbound passthrough principals (admin tools such as BR or TiCDC). */
@@ -45,9 +52,9 @@ function tenantObjectLabels(t: TenantSource, rec: TenantRecord): Labels {
 }
 
 /**
- * Builds, per tenant, the outbound WasmPlugin (or EnvoyFilter) selecting its TiDB pods; per
- * storage layer, the inbound PD and TiKV variants, a STRICT PeerAuthentication and (v1) the
- * pd-peer Service override. Every tenant must have an active registry record (throws otherwise);
+ * Builds exactly one enforcement direction. outbound: per tenant, the WasmPlugin (or
+ * EnvoyFilter) selecting its TiDB pods. inbound: per storage layer, the PD and TiKV plugins and a
+ * STRICT PeerAuthentication. Both: (v1) the pd-peer Service override per storage layer. Every tenant must have an active registry record (throws otherwise);
  * run the safety checks first. Objects come back in render order; object names are capped at 63
  * characters with a hash suffix.
  */
@@ -68,6 +75,7 @@ export function generate(t: Topology, registry: Registry, o: GenerateOptions): K
   };
   for (const x of t.tenants) {
     const rec = recOf(x);
+    if (o.direction !== 'outbound') continue;
     emit({ name: boundedName(`tidb-mesh-${x.name}`), namespace: x.namespace, labels: tenantObjectLabels(x, rec),
       selector: x.podSelector, client: true, ports: [PD_PORT, TIKV_PORT], pluginConfig: outboundConfig(x, rec) });
   }
@@ -75,11 +83,12 @@ export function generate(t: Topology, registry: Registry, o: GenerateOptions): K
     const tenants = t.tenants.filter((x) => storageKey(x.storageRef) === storageKey(s)).map((x) => ({ t: x, rec: recOf(x) }));
     const labels = managedLabels({ 'tidb-mesh.io/storage-layer': s.name });
     if (o.pdPeerRemedy && s.pdPeerService) out.push(buildPdPeerService(s.name, s.namespace, labels) as unknown as KubeObject);
-    if (!o.inbound) continue;
+    if (o.direction !== 'inbound') continue;
     const cfg = inboundConfig(s, tenants, o.trustDomain, o.passthrough);
     emit({ name: boundedName(`tidb-mesh-${s.name}-pd-inbound`), namespace: s.namespace, labels, selector: s.pdSelector, client: false, ports: [PD_PORT], pluginConfig: cfg });
     emit({ name: boundedName(`tidb-mesh-${s.name}-tikv-inbound`), namespace: s.namespace, labels, selector: s.tikvSelector, client: false, ports: [TIKV_PORT], pluginConfig: cfg });
     out.push(buildPeerAuthentication(boundedName(`tidb-mesh-${s.name}-strict`), s.namespace, labels, s.podSelector) as unknown as KubeObject);
   }
+  assertOneDirection(out);
   return sortObjects(out);
 }

@@ -1,5 +1,5 @@
 // `npm run manifests`: regenerates manifests/generated/ from manifests/examples/ (no network, no
-// cluster). The jest test test/tools/manifests.test.ts calls exampleManifests() and fails on drift.
+// cluster). The jest test test/tools/snapshot.test.ts calls exampleManifests() and fails on drift.
 import * as fs from 'fs';
 import * as path from 'path';
 import { main } from './cli';
@@ -15,6 +15,7 @@ export function repoRoot(): string {
 export const VARIANTS: Record<string, string[]> = {
   'wasmplugin.yaml': [],
   'envoyfilter.yaml': ['--kind', 'envoyfilter'],
+  'inbound-wasmplugin.yaml': ['--direction', 'inbound'],
 };
 
 /**

@@ -21,7 +21,8 @@ export interface Options {
   phase: string;
   failStrategy: string;
   trustDomain: string;
-  inbound: boolean;
+  /** Which enforcement direction to generate (exactly one per storage layer: both would prefix keys twice). */
+  direction: 'outbound' | 'inbound';
   pdPeerRemedy: boolean;
   passthrough: string[];
   imagePullPolicy?: string;
@@ -39,11 +40,11 @@ const VALUE_FLAGS: Record<string, keyof Options> = {
   '--kind': 'kind', '--istio-version': 'istioVersion', '--phase': 'phase', '--fail-strategy': 'failStrategy',
   '--trust-domain': 'trustDomain', '--passthrough': 'passthrough', '--image-pull-policy': 'imagePullPolicy',
   '--image-pull-secret': 'imagePullSecret', '-o': 'output', '--output': 'output', '-l': 'selector', '--selector': 'selector',
-  '--format': 'format',
+  '--format': 'format', '--direction': 'direction',
 };
 const REPEATED = new Set<keyof Options>(['files', 'pd', 'passthrough']);
 const BOOL_FLAGS: Record<string, [keyof Options, boolean]> = {
-  '--from-cluster': ['fromCluster', true], '--no-inbound': ['inbound', false], '--no-pd-peer-remedy': ['pdPeerRemedy', false],
+  '--from-cluster': ['fromCluster', true], '--no-pd-peer-remedy': ['pdPeerRemedy', false],
   '--force-conflicts': ['forceConflicts', true], '--envoyfilter': ['kind', 'envoyfilter' as unknown as boolean],
   '-h': ['help', true], '--help': ['help', true],
 };
@@ -52,13 +53,16 @@ const BOOL_FLAGS: Record<string, [keyof Options, boolean]> = {
 export function parseArgs(argv: string[]): Options {
   const o: Options = {
     command: '', args: [], files: [], fromCluster: false, pd: [], phase: 'UNSPECIFIED_PHASE', failStrategy: 'FAIL_CLOSE',
-    trustDomain: 'cluster.local', inbound: true, pdPeerRemedy: true, passthrough: [], forceConflicts: false, format: 'table', help: false,
+    trustDomain: 'cluster.local', direction: 'outbound', pdPeerRemedy: true, passthrough: [], forceConflicts: false, format: 'table', help: false,
   };
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i];
     let inline: string | undefined;
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
     if (eq > 0) { inline = a.slice(eq + 1); a = a.slice(0, eq); }
+    if (a === '--no-inbound') {
+      throw new ToolError(`${a} was removed: the tool now emits exactly one direction per storage layer (outbound and inbound together prefix keys twice); use --direction outbound (default) or --direction inbound`, EXIT.USAGE, 'USAGE');
+    }
     if (a in BOOL_FLAGS) { const [k, v] = BOOL_FLAGS[a]; (o as any)[k] = v; continue; }
     if (a in VALUE_FLAGS) {
       const k = VALUE_FLAGS[a];
@@ -71,6 +75,7 @@ export function parseArgs(argv: string[]): Options {
     if (!o.command) o.command = a; else o.args.push(a);
   }
   if (o.kind && !['wasmplugin', 'envoyfilter'].includes(o.kind)) throw new ToolError(`--kind must be wasmplugin or envoyfilter`, EXIT.USAGE, 'USAGE');
+  if (!['outbound', 'inbound'].includes(o.direction)) throw new ToolError(`--direction must be outbound or inbound (got ${o.direction})`, EXIT.USAGE, 'USAGE');
   if (!['table', 'json'].includes(o.format)) throw new ToolError(`--format must be table or json`, EXIT.USAGE, 'USAGE');
   if (o.imagePullPolicy && !['IfNotPresent', 'Always'].includes(o.imagePullPolicy)) throw new ToolError('--image-pull-policy must be IfNotPresent or Always', EXIT.USAGE, 'USAGE');
   if (!['UNSPECIFIED_PHASE', 'AUTHN', 'AUTHZ', 'STATS'].includes(o.phase)) throw new ToolError('--phase must be UNSPECIFIED_PHASE, AUTHN, AUTHZ or STATS', EXIT.USAGE, 'USAGE');
@@ -98,10 +103,16 @@ Artifact:
   --sha256 HEX          module digest (oci://: image digest); default: computed from --wasm
   --wasm F              local build to hash and compare (default dist/tidb-mesh.wasm)
 Output:
+  --direction outbound|inbound   which side rewrites keys; exactly one per storage layer (both = keys prefixed twice):
+                        outbound (default): a WasmPlugin per tenant on its TiDB pods (trusts the pod's own labels/SA)
+                        inbound: WasmPlugins on the storage layer's PD and TiKV pods, keyed by the mTLS principal,
+                        plus a STRICT PeerAuthentication (enforced; every tenant needs its own service account)
   --kind wasmplugin|envoyfilter, --envoyfilter, --istio-version X.Y (<1.16 -> envoyfilter)
   --phase P (UNSPECIFIED_PHASE), --fail-strategy FAIL_CLOSE (anything else is refused)
-  --trust-domain D (cluster.local), --passthrough NS/SA (repeatable), --no-inbound, --no-pd-peer-remedy
+  --trust-domain D (cluster.local), --passthrough NS/SA (repeatable, inbound), --no-pd-peer-remedy
   --image-pull-policy P, --image-pull-secret S, -o FILE
+diff/apply: live tidb-mesh plugins of the other direction are listed by diff as "--- remove" and make
+  apply refuse (exit 3) until they are deleted (see docs/manifest-tool.md, "One direction per storage layer")
 apply: --force-conflicts      tenants: -l k=v,... --format table|json
 
 Exit codes: 0 ok, 1 diff found, 2 usage, 3 safety check failed, 4 registry error, 5 API/IO error, 70 internal.

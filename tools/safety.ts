@@ -7,7 +7,8 @@ import { Finding, StorageLayer, TenantSource, Topology } from './types';
 /** Options that influence the checks. */
 export interface SafetyOptions {
   failStrategy: string;
-  inbound: boolean;
+  /** The generated direction; the service-account checks only matter for inbound. */
+  direction: 'outbound' | 'inbound';
   pdPeerRemedy: boolean;
 }
 
@@ -30,7 +31,7 @@ function configMentions(config: unknown, key: RegExp, objKey: string): { set: bo
  * Runs every check. Errors mean "do not generate": TLS_CLUSTER_ENABLED, FAIL_OPEN_REFUSED,
  * STORAGE_LAYER_MISSING, NAMESPACE_MISMATCH, NAME_TOO_LONG, TENANT_HAS_OWN_STORAGE,
  * TIDB_KEYSPACE_CONFIGURED, PD_PEER_TCP (only when the remedy is disabled),
- * SHARED_SERVICE_ACCOUNT and TENANT_SA_IS_STORAGE (only with the inbound variant).
+ * SHARED_SERVICE_ACCOUNT and TENANT_SA_IS_STORAGE (only with --direction inbound).
  * Warnings/info: PD_PEER_REMEDY, TIKV_API_VERSION, STORAGE_HAS_TIDB, NO_TENANTS.
  */
 export function checkTopology(t: Topology, o: SafetyOptions): Finding[] {
@@ -47,7 +48,7 @@ export function checkTopology(t: Topology, o: SafetyOptions): Finding[] {
   for (const x of t.tenants) {
     if (x.tlsCluster) {
       add('error', 'TLS_CLUSTER_ENABLED', x.source, 'spec.tlsCluster.enabled: TiDB talks to PD/TiKV over application TLS; the sidecar sees only ciphertext and cannot add keyspace prefixes',
-        'Set spec.tlsCluster.enabled: false on the tenant and its storage layer and rely on Istio mTLS (the generated PeerAuthentication STRICT) for encryption and identity.');
+        'Set spec.tlsCluster.enabled: false on the tenant and its storage layer and rely on Istio mTLS for encryption and identity (STRICT PeerAuthentication; generated with --direction inbound).');
     }
     if (x.hasOwnStorage) {
       add('error', 'TENANT_HAS_OWN_STORAGE', x.source, 'a tenant (spec.cluster.name set) must not declare its own spec.pd or spec.tikv',
@@ -69,7 +70,7 @@ export function checkTopology(t: Topology, o: SafetyOptions): Finding[] {
         'Remove keyspace-name from the tenant\'s TiDB config; the sidecar filter assigns the keyspace.');
     }
   }
-  if (o.inbound) {
+  if (o.direction === 'inbound') {
     const bySa = new Map<string, TenantSource[]>();
     for (const x of t.tenants) {
       const k = `${x.namespace}/${x.serviceAccount}`;
@@ -83,7 +84,7 @@ export function checkTopology(t: Topology, o: SafetyOptions): Finding[] {
     for (const [sa, xs] of bySa) {
       if (xs.length > 1) {
         add('error', 'SHARED_SERVICE_ACCOUNT', xs.map((x) => x.source).join(', '), `tenants share service account ${sa}; the inbound filter identifies tenants by mTLS principal and cannot tell them apart`,
-          'Give each tenant TiDB its own service account (spec.tidb.serviceAccount), or generate with --no-inbound (outbound only, weaker trust).');
+          'Give each tenant TiDB its own service account (spec.tidb.serviceAccount), or generate with --direction outbound (weaker trust: the tenant pod\'s own metadata).');
       }
     }
   }
@@ -94,7 +95,7 @@ export function checkTopology(t: Topology, o: SafetyOptions): Finding[] {
 function checkStorage(s: StorageLayer, o: SafetyOptions, add: (sev: Finding['severity'], code: string, object: string, message: string, fix: string) => void): void {
   if (s.tlsCluster) {
     add('error', 'TLS_CLUSTER_ENABLED', s.source, 'spec.tlsCluster.enabled: PD/TiKV expect application TLS from TiDB; the sidecar cannot rewrite TLS-encrypted gRPC',
-      'Set spec.tlsCluster.enabled: false and rely on Istio mTLS (the generated PeerAuthentication STRICT).');
+      'Set spec.tlsCluster.enabled: false and rely on Istio mTLS (STRICT PeerAuthentication; generated with --direction inbound).');
   }
   if (s.pdPeerService) {
     if (o.pdPeerRemedy) {
@@ -112,8 +113,10 @@ function checkStorage(s: StorageLayer, o: SafetyOptions, add: (sev: Finding['sev
       'Add `[storage]\\napi-version = 2\\nenable-ttl = true` to spec.tikv.config (only possible on a new, empty cluster).');
   }
   if (s.hasOwnTidb) {
-    add('warning', 'STORAGE_HAS_TIDB', s.source, 'the storage layer runs its own TiDB; it is neither a tenant nor passthrough, so the inbound filter denies it',
-      'Remove spec.tidb from the storage layer and create a tenant TidbCluster instead, or add its principal with --passthrough.');
+    add('warning', 'STORAGE_HAS_TIDB', s.source, o.direction === 'inbound'
+      ? 'the storage layer runs its own TiDB; it is neither a tenant nor passthrough, so the inbound filter denies it'
+      : 'the storage layer runs its own TiDB; with --direction outbound it has no filter and reads and writes outside every tenant keyspace',
+      `Remove spec.tidb from the storage layer and create a tenant TidbCluster instead${o.direction === 'inbound' ? ', or add its principal with --passthrough' : ''}.`);
   }
 }
 

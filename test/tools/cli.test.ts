@@ -49,7 +49,7 @@ describe('generate (files)', () => {
       expect(r.code).toBe(0);
       const kinds = docs(r.stdout).map((d) => d.kind);
       expect(kinds).not.toContain('WasmPlugin');
-      expect(kinds.filter((k) => k === 'EnvoyFilter')).toHaveLength(4);
+      expect(kinds.filter((k) => k === 'EnvoyFilter')).toHaveLength(2);
       const ef = docs(r.stdout).find((d) => d.kind === 'EnvoyFilter' && d.metadata.name === 'tidb-mesh-cluster1');
       const cfg = ef.spec.configPatches[0].patch.value.typed_config.config;
       expect(cfg.fail_open).toBe(false);
@@ -57,11 +57,42 @@ describe('generate (files)', () => {
       expect(ef.spec.configPatches.slice(1).map((p: any) => p.match.listener.portNumber)).toEqual([2379, 20160]);
     }
   });
-  it('writes to -o and honours --no-inbound', async () => {
-    const r = await run(['generate', '-f', path.join(EXAMPLES, 'tidbclusters.yaml'), ...ART, '--no-inbound', '-o', 'out.yaml'], { cwd: tmpdir() });
+  it('writes to -o; --direction inbound swaps the per-tenant plugins for the PD/TiKV ones', async () => {
+    const f = path.join(EXAMPLES, 'tidbclusters.yaml');
+    const out = await run(['generate', '-f', f, ...ART, '-o', 'out.yaml'], { cwd: tmpdir() });
+    expect(out.code).toBe(0);
+    const text = Object.values(out.written)[0];
+    expect(docs(text).map((d) => `${d.kind}/${d.metadata.name}`)).toEqual(
+      ['Service/storage-layer-pd-peer', 'WasmPlugin/tidb-mesh-cluster1', 'WasmPlugin/tidb-mesh-cluster2']);
+    const explicit = await run(['generate', '-f', f, ...ART, '--direction', 'outbound']);
+    expect(explicit.stdout).toBe(text);
+    const inbound = await run(['generate', '-f', f, ...ART, '--direction=inbound']);
+    expect(inbound.code).toBe(0);
+    expect(docs(inbound.stdout).map((d) => `${d.kind}/${d.metadata.name}`)).toEqual(
+      ['Service/storage-layer-pd-peer', 'PeerAuthentication/tidb-mesh-storage-layer-strict',
+        'WasmPlugin/tidb-mesh-storage-layer-pd-inbound', 'WasmPlugin/tidb-mesh-storage-layer-tikv-inbound']);
+  });
+  it('--no-inbound is gone (usage error naming --direction); --direction takes outbound or inbound', async () => {
+    const f = path.join(EXAMPLES, 'tidbclusters.yaml');
+    const gone = await run(['generate', '-f', f, ...ART, '--no-inbound']);
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toMatch(/--no-inbound was removed.*--direction outbound/);
+    const bad = await run(['generate', '-f', f, ...ART, '--direction', 'both']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--direction must be outbound or inbound/);
+    expect((await run(['generate', '--help'])).stdout).toMatch(/--direction outbound\|inbound/);
+  });
+  it('warns when the inputs carry tidb-mesh plugins of the other direction', async () => {
+    const dir = tmpdir();
+    const f = path.join(EXAMPLES, 'tidbclusters.yaml');
+    const inbound = await run(['generate', '-f', f, ...ART, '--direction', 'inbound']);
+    fs.copyFileSync(f, path.join(dir, 'tc.yaml'));
+    fs.writeFileSync(path.join(dir, 'old.yaml'), inbound.stdout);
+    const r = await run(['generate', '-f', dir, '--registry', path.join(tmpdir(), 'reg.json'), ...ART]);
     expect(r.code).toBe(0);
-    const text = Object.values(r.written)[0];
-    expect(docs(text).map((d) => d.kind)).toEqual(['Service', 'WasmPlugin', 'WasmPlugin']);
+    expect(r.stderr).toMatch(/\[warning\] DIRECTION_CONFLICT WasmPlugin tidb\/tidb-mesh-storage-layer-pd-inbound: .*prefixes every key twice/);
+    expect(r.stderr).toMatch(/DIRECTION_CONFLICT WasmPlugin tidb\/tidb-mesh-storage-layer-tikv-inbound/);
+    expect(docs(r.stdout).filter((d) => d.kind === 'WasmPlugin').map((d) => d.spec.match[0].mode)).toEqual(['CLIENT', 'CLIENT']);
   });
   it('usage errors exit 2; registry errors exit 4', async () => {
     expect((await run(['generate'])).code).toBe(2);

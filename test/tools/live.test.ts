@@ -28,8 +28,7 @@ describe('live cluster (test API server)', () => {
     const r = await live(['generate', '--from-cluster']);
     expect(r.code).toBe(0);
     const out = docs(r.stdout);
-    expect(out.filter((d) => d.kind === 'WasmPlugin').map((d) => d.metadata.name)).toEqual(
-      ['tidb-mesh-cluster1', 'tidb-mesh-cluster2', 'tidb-mesh-storage-layer-pd-inbound', 'tidb-mesh-storage-layer-tikv-inbound']);
+    expect(out.filter((d) => d.kind === 'WasmPlugin').map((d) => d.metadata.name)).toEqual(['tidb-mesh-cluster1', 'tidb-mesh-cluster2']);
     expect(server.requests.some((q) => q.method === 'GET' && q.path === '/apis/pingcap.com/v1alpha1/tidbclusters')).toBe(true);
     const cm = server.object('v1', 'ConfigMap', 'tidb', 'tidb-mesh-tenants');
     expect(JSON.parse(cm.data['tenants.json']).tenants.map((t: any) => [t.name, t.keyspaceId])).toEqual([['cluster1', 1], ['cluster2', 2]]);
@@ -48,7 +47,7 @@ describe('live cluster (test API server)', () => {
     const applied = await live(['apply', '--from-cluster']);
     expect(applied.code).toBe(0);
     const patches = server.requests.filter((q) => q.method === 'PATCH');
-    expect(patches.length).toBe(6);
+    expect(patches.length).toBe(3);
     for (const p of patches) {
       expect(p.contentType).toBe('application/apply-patch+yaml');
       expect(p.query.fieldManager).toBe('tidb-mesh');
@@ -60,8 +59,43 @@ describe('live cluster (test API server)', () => {
     expect(wp.spec.pluginConfig.tenants[0].keyspaceId).toBe(1);
 
     const after = await live(['diff', '--from-cluster']);
-    expect(after.stderr).toMatch(/0 of 6 object\(s\) differ/);
+    expect(after.stderr).toMatch(/0 of 3 object\(s\) differ/);
     expect(after.code).toBe(0);
+  });
+
+  it('switching direction: diff lists the live plugins of the other direction as to-be-removed; apply refuses (exit 3)', async () => {
+    expect((await live(['apply', '--from-cluster'])).code).toBe(0);
+    const patchesBefore = server.requests.filter((q) => q.method === 'PATCH').length;
+    const d = await live(['diff', '--from-cluster', '--direction', 'inbound']);
+    expect(d.code).toBe(1);
+    expect(d.stdout).toMatch(/^--- remove WasmPlugin tidb\/tidb-mesh-cluster1 \(outbound; .*kubectl delete wasmplugin\.extensions\.istio\.io -n tidb tidb-mesh-cluster1\)$/m);
+    expect(d.stdout).toMatch(/^--- remove WasmPlugin tidb\/tidb-mesh-cluster2 /m);
+    expect(d.stdout).toMatch(/\+\+\+ create WasmPlugin tidb\/tidb-mesh-storage-layer-pd-inbound/);
+    expect(d.stderr).toMatch(/\[warning\] DIRECTION_CONFLICT WasmPlugin tidb\/tidb-mesh-cluster1: .*prefixed twice/);
+    expect(server.requests.some((q) => q.path === '/apis/extensions.istio.io/v1alpha1/namespaces/tidb/wasmplugins' && q.query.labelSelector === 'app.kubernetes.io/managed-by=tidb-mesh')).toBe(true);
+    const a = await live(['apply', '--from-cluster', '--direction', 'inbound']);
+    expect(a.code).toBe(3);
+    expect(a.stderr).toMatch(/\[error\] DIRECTION_CONFLICT WasmPlugin tidb\/tidb-mesh-cluster1[\s\S]*fix: Switching direction needs a pause/);
+    expect(server.requests.filter((q) => q.method === 'PATCH').length).toBe(patchesBefore);
+    expect(server.object('extensions.istio.io/v1alpha1', 'WasmPlugin', 'tidb', 'tidb-mesh-storage-layer-pd-inbound')).toBeUndefined();
+    // The same direction again is clean.
+    expect((await live(['diff', '--from-cluster'])).code).toBe(0);
+  });
+
+  it('a live inbound PeerAuthentication left behind is listed by diff and only warned about by apply', async () => {
+    server.seed({ apiVersion: 'security.istio.io/v1beta1', kind: 'PeerAuthentication',
+      metadata: { name: 'tidb-mesh-storage-layer-strict', namespace: 'tidb', labels: { 'app.kubernetes.io/managed-by': 'tidb-mesh', 'tidb-mesh.io/storage-layer': 'storage-layer' } },
+      spec: { mtls: { mode: 'STRICT' } } });
+    // Not managed by tidb-mesh: ignored.
+    server.seed({ apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin',
+      metadata: { name: 'someone-else', namespace: 'tidb', labels: { 'tidb-mesh.io/storage-layer': 'storage-layer' } }, spec: { match: [{ mode: 'SERVER' }] } });
+    const a = await live(['apply', '--from-cluster']);
+    expect(a.code).toBe(0);
+    expect(a.stderr).toMatch(/\[warning\] DIRECTION_CONFLICT PeerAuthentication tidb\/tidb-mesh-storage-layer-strict/);
+    const d = await live(['diff', '--from-cluster']);
+    expect(d.code).toBe(1);
+    expect(d.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^--- remove PeerAuthentication tidb\/tidb-mesh-storage-layer-strict \(inbound;/)]);
+    expect(d.stderr).not.toMatch(/someone-else/);
   });
 
   it('diff shows drift of the pd-peer override and apply restores it (conflict needs --force-conflicts)', async () => {

@@ -4,7 +4,7 @@ import { checkTopology, SafetyOptions } from '../../tools/safety';
 import { discover } from '../../tools/tidb/topology';
 import { exampleObjects, run, tmpdir, writeYaml, SHA } from './helpers';
 
-const OPTS: SafetyOptions = { failStrategy: 'FAIL_CLOSE', inbound: true, pdPeerRemedy: true };
+const OPTS: SafetyOptions = { failStrategy: 'FAIL_CLOSE', direction: 'inbound', pdPeerRemedy: true };
 
 function codes(mutate: (objs: any[]) => void, opts: Partial<SafetyOptions> = {}): string[] {
   const objs = exampleObjects() as any[];
@@ -14,8 +14,9 @@ function codes(mutate: (objs: any[]) => void, opts: Partial<SafetyOptions> = {})
 const byName = (objs: any[], n: string) => objs.find((o) => o.metadata.name === n);
 
 describe('safety checks', () => {
-  it('the examples pass (only the pd-peer remedy notice)', () => {
+  it('the examples pass in both directions (only the pd-peer remedy notice)', () => {
     expect(codes(() => {})).toEqual(['info:PD_PEER_REMEDY']);
+    expect(codes(() => {}, { direction: 'outbound' })).toEqual(['info:PD_PEER_REMEDY']);
   });
   it('TLS_CLUSTER_ENABLED on the storage layer or a tenant', () => {
     expect(codes((o) => { byName(o, 'storage-layer').spec.tlsCluster.enabled = true; })).toContain('error:TLS_CLUSTER_ENABLED');
@@ -38,10 +39,11 @@ describe('safety checks', () => {
   it('FAIL_OPEN_REFUSED', () => {
     expect(codes(() => {}, { failStrategy: 'FAIL_OPEN' })).toContain('error:FAIL_OPEN_REFUSED');
   });
-  it('SHARED_SERVICE_ACCOUNT and TENANT_SA_IS_STORAGE (inbound identity)', () => {
+  it('SHARED_SERVICE_ACCOUNT and TENANT_SA_IS_STORAGE (only --direction inbound)', () => {
     expect(codes((o) => { delete byName(o, 'cluster1').spec.tidb.serviceAccount; delete byName(o, 'cluster2').spec.tidb.serviceAccount; })).toContain('error:SHARED_SERVICE_ACCOUNT');
     expect(codes((o) => { byName(o, 'cluster1').spec.tidb.serviceAccount = 'storage-layer-tikv'; })).toContain('error:TENANT_SA_IS_STORAGE');
-    expect(codes((o) => { delete byName(o, 'cluster1').spec.tidb.serviceAccount; delete byName(o, 'cluster2').spec.tidb.serviceAccount; }, { inbound: false })).toEqual(['info:PD_PEER_REMEDY']);
+    expect(codes((o) => { delete byName(o, 'cluster1').spec.tidb.serviceAccount; delete byName(o, 'cluster2').spec.tidb.serviceAccount; }, { direction: 'outbound' })).toEqual(['info:PD_PEER_REMEDY']);
+    expect(codes((o) => { byName(o, 'cluster1').spec.tidb.serviceAccount = 'storage-layer-tikv'; }, { direction: 'outbound' })).toEqual(['info:PD_PEER_REMEDY']);
   });
   it('TENANT_HAS_OWN_STORAGE, TIDB_KEYSPACE_CONFIGURED, BAD_KEYSPACE_ANNOTATION', () => {
     expect(codes((o) => { byName(o, 'cluster1').spec.tikv = { replicas: 1 }; })).toContain('error:TENANT_HAS_OWN_STORAGE');

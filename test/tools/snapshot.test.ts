@@ -1,4 +1,4 @@
-// Snapshot of the full generation for the examples (WasmPlugin and EnvoyFilter variants), and the
+// Snapshot of the full generation for the examples (outbound WasmPlugin and EnvoyFilter, inbound WasmPlugin), and the
 // drift check: committed manifests/generated/ must equal what `npm run manifests` produces.
 import * as fs from 'fs';
 import * as path from 'path';
@@ -12,12 +12,15 @@ describe('example manifests', () => {
   it('match the snapshots', () => {
     expect(files['wasmplugin.yaml']).toMatchSnapshot();
     expect(files['envoyfilter.yaml']).toMatchSnapshot();
+    expect(files['inbound-wasmplugin.yaml']).toMatchSnapshot();
   });
 
   it('committed manifests/generated/ has not drifted (run `npm run manifests`)', () => {
     for (const [name, text] of Object.entries(files)) {
       expect(fs.readFileSync(path.join(ROOT, 'manifests', 'generated', name), 'utf8')).toBe(text);
     }
+    // Every committed file is produced by a variant (a removed variant must not leave a stale file).
+    expect(fs.readdirSync(path.join(ROOT, 'manifests', 'generated')).sort()).toEqual(Object.keys(files).sort());
   });
 
   it('does not touch the example registry', () => {

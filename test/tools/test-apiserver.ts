@@ -1,7 +1,7 @@
 // TEST Kubernetes API server for the manifest tool's live-mode tests. NOT a real apiserver: an
 // in-memory node:http server that speaks just the REST endpoints @kubernetes/client-node's
 // KubernetesObjectApi uses: discovery (GET /api/v1, GET /apis/<g>/<v>), list (namespaced and
-// all-namespaces, fieldSelector metadata.name=), get, create (POST), and server-side apply
+// all-namespaces, fieldSelector metadata.name=, labelSelector k=v), get, create (POST), and server-side apply
 // (PATCH with content-type application/apply-patch+yaml, fieldManager and force query
 // parameters, resourceVersion precondition, simplified field-ownership conflicts). No watch:
 // the tool does not watch.
@@ -162,6 +162,11 @@ current-context: test
       let items = [...this.store.values()].map((s) => s.obj).filter((o) => o.apiVersion === gv(r) && o.kind === r.kind && (!ns || o.metadata.namespace === ns));
       const fs = q.fieldSelector;
       if (fs?.startsWith('metadata.name=')) items = items.filter((o) => o.metadata.name === fs.slice('metadata.name='.length));
+      // labelSelector: equality terms only (k=v,k2=v2).
+      for (const term of (q.labelSelector ?? '').split(',').filter(Boolean)) {
+        const [k, v] = term.split('=');
+        items = items.filter((o) => o.metadata.labels?.[k] === v);
+      }
       items.sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
       return this.send(res, 200, { kind: `${r.kind}List`, apiVersion: gv(r), metadata: { resourceVersion: String(this.rv) }, items });
     }
