@@ -32,7 +32,16 @@ export class Writer {
   grow(need: usize): void {
     let cap = this.cap < 64 ? <usize>64 : this.cap << 1;
     while (cap < need) cap <<= 1;
-    this.ptr = this.ptr == 0 ? __alloc(cap, 0) : __realloc(this.ptr, cap);
+    // Not __realloc: AssemblyScript 0.14's reallocateBlock (std/assembly/rt/tlsf.ts) copies
+    // the NEW size out of the old block, reading past its end; when the old block is the
+    // last one in linear memory and the new one is placed lower (in a large block freed
+    // earlier), that read runs off the end of memory and the VM traps. Copy only `len`.
+    const p = __alloc(cap, 0);
+    if (this.ptr != 0) {
+      if (this.len > 0) memory.copy(p, this.ptr, this.len);
+      __free(this.ptr);
+    }
+    this.ptr = p;
     this.cap = cap;
   }
 

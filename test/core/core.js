@@ -7,6 +7,7 @@ const loader = require('assemblyscript/lib/loader');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CORE_WASM = path.join(ROOT, 'dist', 'tidb-mesh-core.wasm');
+const EMPTY = Buffer.alloc(0);
 
 /** Statuses from assembly/proto/status.ts. */
 const S = Object.freeze({
@@ -90,7 +91,12 @@ class Core {
 
   close(h) { this.guard(() => this.ex.closeCall(h)); }
 
-  mem() { return Buffer.from(this.ex.memory.buffer); }
+  /** A view of linear memory (rebuilt when the memory grows and its buffer changes). */
+  mem() {
+    const b = this.ex.memory.buffer;
+    if (this._memBuf !== b) { this._memBuf = b; this._mem = Buffer.from(b); }
+    return this._mem;
+  }
 
   memoryBytes() { return this.ex.memory.buffer.byteLength; }
 
@@ -110,8 +116,9 @@ class Core {
     const p = this.put(buf);
     const status = this.guard(() => this.ex.push(h, p, buf.length, eos ? 1 : 0));
     if (status !== S.OK) return { status, out: Buffer.alloc(0) };
-    const op = this.ex.outputPtr(h) >>> 0;
     const ol = this.ex.outputLen(h) >>> 0;
+    if (ol === 0) return { status, out: EMPTY };
+    const op = this.ex.outputPtr(h) >>> 0;
     return { status, out: Buffer.from(this.mem().subarray(op, op + ol)) };
   }
 
@@ -151,7 +158,7 @@ class Core {
     } finally {
       this.close(h);
     }
-    return { status, out: Buffer.concat(outs), failedAt, keys, filtered };
+    return { status, out: outs.length === 1 ? outs[0] : Buffer.concat(outs), failedAt, keys, filtered };
   }
 
   encodeRegion(buf) {

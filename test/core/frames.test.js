@@ -3,7 +3,7 @@
 // chunking matrix: many frames per chunk, one frame across chunks, empty frames, the flag
 // byte, oversize detected from the header alone, end of stream inside a frame.
 const { Core, S, frame, unframe } = require('./core');
-const { runMatrix } = require('./chunking');
+const { runMatrix, prng, splitEvery } = require('./chunking');
 const W = require('./wire');
 
 const GET = '/tikvpb.Tikv/KvGet';
@@ -120,5 +120,25 @@ describe('frames', () => {
       const frames = unframe(x.out); // throws on a partial frame
       expect(frames.length).toBeLessThanOrEqual(1);
     }
+  });
+
+  test('regression: a carry buffer growing after a large response does not trap (AS 0.14 __realloc over-read)', () => {
+    // Found by the property test (seed 1992883010): a SplitRegion response with ~18 KB
+    // memcomparable region keys, pushed whole and then in small pieces on the same VM. With
+    // __realloc in Writer.grow the carry's move read past the end of linear memory.
+    const fresh = new Core();
+    expect(fresh.configure({})).toBe('');
+    const ks255 = W.keyspace({ id: 255 });
+    const n = W.generate('kvrpcpb.SplitRegionResponse', prng(1992883010), { dir: 'resp', ks: ks255, kind: 'txn', long: true, foreign: 0 });
+    const f = frame(W.encode(n));
+    const sizes = [76, 5, 77, 5, 20, 41, 61];
+    const pieces = [];
+    for (let i = 0, j = 0; i < f.length; i += sizes[j++ % sizes.length]) pieces.push(f.subarray(i, i + sizes[j % sizes.length]));
+    const a = fresh.run(3, '/tikvpb.Tikv/SplitRegion', false, [f]);
+    const b = fresh.run(3, '/tikvpb.Tikv/SplitRegion', false, pieces);
+    const c = fresh.run(3, '/tikvpb.Tikv/SplitRegion', false, splitEvery(f, 7));
+    expect(b.status).toBe(a.status);
+    expect(c.out.equals(a.out)).toBe(true);
+    expect(fresh.traps).toBe(0);
   });
 });

@@ -20,6 +20,13 @@ const WT = { VARINT: 0, I64: 1, LEN: 2, SGROUP: 3, EGROUP: 4, I32: 5 };
 // ---- encoding ------------------------------------------------------------------------------
 
 function varint(v) {
+  if (typeof v === 'number' && v >= 0 && v < 0x80000000) {
+    if (v < 0x80) return Buffer.from([v]);
+    const out = [];
+    while (v >= 0x80) { out.push((v & 0x7f) | 0x80); v >>>= 7; }
+    out.push(v);
+    return Buffer.from(out);
+  }
   let x = BigInt.asUintN(64, BigInt(v));
   const out = [];
   while (x >= 0x80n) { out.push(Number(x & 0x7fn) | 0x80); x >>= 7n; }
@@ -403,6 +410,12 @@ function responseKey(rnd, o) {
 }
 
 function foreignKey(rnd, o) {
+  const k = foreignKey1(rnd, o);
+  if (o.foreignLog) o.foreignLog.push(k);
+  return k;
+}
+
+function foreignKey1(rnd, o) {
   const { P, N } = bounds(o.ks, o.kind);
   const r = rnd();
   if (r < 0.3) return Buffer.concat([N, userKey(rnd, o)]); // the next keyspace
@@ -464,6 +477,8 @@ function generateField(t, f, role, range, rnd, o, depth) {
 function visitKeys(t, obj, fn, path = t.name) {
   if (!obj) return;
   for (const f of t.fieldsArray) {
+    // own properties only: decoded protobufjs messages keep defaults on the prototype
+    if (!Object.prototype.hasOwnProperty.call(obj, f.name)) continue;
     const v = obj[f.name];
     if (v === undefined || v === null) continue;
     const vals = f.repeated ? v : [v];
