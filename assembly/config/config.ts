@@ -36,7 +36,7 @@ export class Config {
   direction: i32 = DIRECTION_OUTBOUND;
   apiV2: bool = true;
   maxMessageBytes: u32 = 64 * 1024 * 1024;
-  etcdNamespace: string = "/keyspaces/tidb/{id}/";
+  etcdNamespace: string = "/keyspaces/tidb/{id}";
   tenants: Array<Tenant> = new Array<Tenant>();
   passthrough: Array<Passthrough> = new Array<Passthrough>();
 }
@@ -160,7 +160,9 @@ export function parseConfig(json: string): ConfigResult {
   }
   const ens = root.get("etcdNamespace");
   if (ens !== null) {
-    if (ens.kind != J_STR || !ens.str.endsWith("/") || ens.str.length < 2) return err(r, "etcdNamespace: a string ending with '/' expected");
+    // With a trailing '/' the namespace is a plain prefix; without one (TiDB's own layout) every
+    // key must start with '/' (keyspace/keyspace.ts etcdSlash). A lone "/" would cover everybody.
+    if (ens.kind != J_STR || !ens.str.startsWith("/") || ens.str.length < 2) return err(r, "etcdNamespace: a string starting with '/' and at least one more character expected");
     c.etcdNamespace = ens.str;
   }
   const unknown = root.get("unknownCaller");

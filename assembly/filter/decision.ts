@@ -2,7 +2,7 @@
 // grpc-message, and the metric reason. Messages never contain keys or values.
 import {
   ERR_TRUNCATED, ERR_VARINT, ERR_WIRE_TYPE, ERR_FIELD_NUMBER, ERR_DEPTH, ERR_OUT_OF_KEYSPACE,
-  ERR_DENIED, ERR_UNKNOWN_COMMAND, ERR_REGION_KEY, ERR_UNSUPPORTED, ERR_EMPTY_KEY, ERR_COMPRESSED,
+  ERR_DENIED, ERR_UNKNOWN_COMMAND, ERR_REGION_KEY, ERR_UNSUPPORTED, ERR_EMPTY_KEY, ERR_ETCD_KEY_FORMAT, ERR_COMPRESSED,
   ERR_FRAME_FLAG, ERR_OVERSIZE, ERR_FRAME_TRUNCATED, frameReason,
 } from "../proto/status";
 
@@ -36,6 +36,7 @@ export function refusalFor(status: i32, request: bool): Refusal {
     case ERR_UNSUPPORTED: return new Refusal(GRPC_UNIMPLEMENTED, "the coprocessor needs mode api-v2", "unsupported_in_prefix_mode");
     case ERR_OUT_OF_KEYSPACE: return new Refusal(GRPC_INTERNAL, where + " " + frameReason(status), "out_of_keyspace");
     case ERR_EMPTY_KEY: return new Refusal(GRPC_INVALID_ARGUMENT, frameReason(status), "empty_key");
+    case ERR_ETCD_KEY_FORMAT: return new Refusal(GRPC_INVALID_ARGUMENT, frameReason(status), "etcd_key_format");
     case ERR_TRUNCATED:
     case ERR_VARINT:
     case ERR_WIRE_TYPE:

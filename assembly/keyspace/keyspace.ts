@@ -45,9 +45,21 @@ export class Keyspace {
   /** Raw prefix ('r' + id) in api-v2 mode; the same as txn in prefix mode. */
   raw: Bytes;
   rawEnd: Bytes;
-  /** etcd namespace, e.g. "/keyspaces/tidb/1/", and its end ("/keyspaces/tidb/10"). */
+  /**
+   * etcd namespace ns: the prefix every request key gets, e.g. "/keyspaces/tidb/1" (TiDB's own
+   * keyspace layout) or "/keyspaces/tidb/1/" (the trailing-slash form).
+   */
   etcd: Bytes;
+  /**
+   * The tenant's etcd key space starts at etcdScope and ends before etcdEnd. With a trailing
+   * slash etcdScope = ns; without one ("separator mode") etcdScope = ns‖"/" and every key must
+   * start with "/", so "/keyspaces/tidb/1/" never covers "/keyspaces/tidb/10…". Either way
+   * etcdEnd = nextPrefix(etcdScope), e.g. "/keyspaces/tidb/10" for keyspace 1.
+   */
+  etcdScope: Bytes;
   etcdEnd: Bytes;
+  /** Separator mode: every etcd key must start with "/" (ns has no trailing slash). */
+  etcdSlash: bool;
 
   constructor(mode: i32, id: u32, txn: Bytes, raw: Bytes, etcd: Bytes) {
     this.mode = mode;
@@ -55,11 +67,20 @@ export class Keyspace {
     this.txn = txn;
     this.raw = raw;
     this.etcd = etcd;
+    this.etcdSlash = etcd.len == 0 || load<u8>(etcd.ptr + etcd.len - 1) != 0x2f;
+    if (this.etcdSlash) {
+      const scope = new Bytes(etcd.buf.byteLength + 1);
+      memory.copy(scope.ptr, etcd.ptr, etcd.len);
+      store<u8>(scope.ptr + etcd.len, 0x2f);
+      this.etcdScope = scope;
+    } else {
+      this.etcdScope = etcd;
+    }
     // Configuration validation refuses prefixes with no next prefix (all 0xFF), so these
     // are never null here.
     this.txnEnd = nextPrefix(txn) as Bytes;
     this.rawEnd = nextPrefix(raw) as Bytes;
-    this.etcdEnd = nextPrefix(etcd) as Bytes;
+    this.etcdEnd = nextPrefix(this.etcdScope) as Bytes;
   }
 
   /** API-v2 keyspace for id (1..0xFFFFFE). */

@@ -8,7 +8,7 @@ import {
 import { Writer } from "./writer";
 import {
   OK, ERR_WIRE_TYPE, ERR_FIELD_NUMBER, ERR_DEPTH, ERR_OUT_OF_KEYSPACE, ERR_DENIED,
-  ERR_UNKNOWN_COMMAND, ERR_UNSUPPORTED, ERR_EMPTY_KEY, MAX_DEPTH,
+  ERR_UNKNOWN_COMMAND, ERR_UNSUPPORTED, ERR_EMPTY_KEY, ERR_ETCD_KEY_FORMAT, MAX_DEPTH,
 } from "./status";
 import {
   MessageDesc, FieldRule, ACT_KEY, ACT_KEY_NONEMPTY, ACT_MSG, ACT_KEYSPACE_FIELD, ACT_DENY,
@@ -25,8 +25,11 @@ export class Walk {
   request: bool;
   apiV2: bool;
   kind: u8 = KIND_TXN;
+  /** Request keys get pfx; response keys must start with chk (then pfxLen bytes are stripped). */
   pfx: usize = 0;
   pfxLen: usize = 0;
+  chk: usize = 0;
+  chkLen: usize = 0;
   end: usize = 0;
   endLen: usize = 0;
   /** Keys rewritten and response entries filtered since the counters were last read. */
@@ -47,9 +50,14 @@ export class Walk {
       this.pfx = ks.raw.ptr; this.pfxLen = ks.raw.len; this.end = ks.rawEnd.ptr; this.endLen = ks.rawEnd.len;
     } else if (kind == KIND_ETCD) {
       this.pfx = ks.etcd.ptr; this.pfxLen = ks.etcd.len; this.end = ks.etcdEnd.ptr; this.endLen = ks.etcdEnd.len;
+      // etcd: the key space is [etcdScope, etcdEnd), which in separator mode starts one "/"
+      // after the namespace (keyspace.ts).
+      this.chk = ks.etcdScope.ptr; this.chkLen = ks.etcdScope.len;
+      return;
     } else {
       this.pfx = ks.txn.ptr; this.pfxLen = ks.txn.len; this.end = ks.txnEnd.ptr; this.endLen = ks.txnEnd.len;
     }
+    this.chk = this.pfx; this.chkLen = this.pfxLen;
   }
 }
 
@@ -233,7 +241,7 @@ function key(w: Walk, rule: FieldRule, num: u32, v: usize, n: usize, out: Writer
     out.bytes(fieldStart, v - fieldStart);
     return OK;
   }
-  if (!hasPrefix(v, n, w.pfx, w.pfxLen)) {
+  if (!hasPrefix(v, n, w.chk, w.chkLen)) {
     if ((rule.flags & FLAG_FILTER) != 0) { w.filtered++; return OK; }
     return ERR_OUT_OF_KEYSPACE;
   }
@@ -242,9 +250,13 @@ function key(w: Walk, rule: FieldRule, num: u32, v: usize, n: usize, out: Writer
   return OK;
 }
 
-/** etcd Put/Compare keys: an empty key would become the namespace itself, so it is refused. */
+/**
+ * A single etcd request key (Put; the key of a range without range_end): an empty key would
+ * become the namespace itself, so it is refused; in separator mode the key must start with "/".
+ */
 function etcdKeyRequest(w: Walk, num: u32, v: usize, n: usize, out: Writer): i32 {
   if (n == 0) return ERR_EMPTY_KEY;
+  if (w.ks.etcdSlash && load<u8>(v) != 0x2f) return ERR_ETCD_KEY_FORMAT;
   out.lenField2(num, w.pfx, w.pfxLen, v, n);
   w.keys++;
   return OK;
@@ -281,6 +293,17 @@ function emitRegionKey(num: u32, p: usize, n: usize, out: Writer): void {
 
 function emitRaw(num: u32, a: usize, an: usize, b: usize, bn: usize, out: Writer): void {
   out.lenField2(num, a, an, b, bn);
+}
+
+/** An etcd range bound: ns‖k clamped into [etcdScope, etcdEnd]. */
+function etcdBound(w: Walk, num: u32, k: usize, kn: usize, out: Writer): void {
+  const s = scratchStart;
+  s.reset();
+  s.bytes(w.pfx, w.pfxLen);
+  s.bytes(k, kn);
+  if (compareBytes(s.ptr, s.len, w.chk, w.chkLen) < 0) emitRaw(num, w.chk, w.chkLen, 0, 0, out);
+  else if (compareBytes(s.ptr, s.len, w.end, w.endLen) > 0) emitRaw(num, w.end, w.endLen, 0, 0, out);
+  else emitRaw(num, s.ptr, s.len, 0, 0, out);
 }
 
 function emitRange(w: Walk, desc: MessageDesc, reverse: bool, hasStart: bool, rs: usize, rsn: usize,
@@ -326,12 +349,16 @@ function emitRange(w: Walk, desc: MessageDesc, reverse: bool, hasStart: bool, rs
       return OK;
     }
     if (kind == RANGE_ETCD) {
-      // etcd client/v3/namespace: an empty range_end is a single key; "\x00" means every key
-      // from `key` on, which must stop at the end of the tenant's namespace.
-      if (rsn == 0 && ren == 0) return ERR_EMPTY_KEY;
-      emitRaw(fs, w.pfx, w.pfxLen, rs, rsn, out);
+      // etcd client/v3/namespace: an empty range_end is a single key (etcdKeyRequest's rules);
+      // "\x00" means every key from `key` on, which must stop at the end of the tenant's key
+      // space. Both bounds of a range are ns‖bound clamped into [etcdScope, etcdEnd]: with a
+      // trailing-slash namespace that is a no-op; in separator mode it maps a start below "/"
+      // (empty, or "\x00" from WithPrefix("")/WithFromKey("")) to the first key of the tenant
+      // and an end above it ("1", "\xff") to etcdEnd, short of "/keyspaces/tidb/10".
+      if (ren == 0) return etcdKeyRequest(w, fs, rs, rsn, out);
+      etcdBound(w, fs, rs, rsn, out);
       if (ren == 1 && load<u8>(re) == 0) emitRaw(fe, w.end, w.endLen, 0, 0, out);
-      else if (ren != 0) emitRaw(fe, w.pfx, w.pfxLen, re, ren, out);
+      else etcdBound(w, fe, re, ren, out);
       w.keys += 2;
       return OK;
     }

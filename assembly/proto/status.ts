@@ -25,6 +25,8 @@ export const ERR_REGION_KEY: i32 = 9;
 export const ERR_UNSUPPORTED: i32 = 10;
 /** An etcd request with an empty key and no range end. */
 export const ERR_EMPTY_KEY: i32 = 11;
+/** An etcd key without the leading '/' while etcdNamespace has no trailing slash (separator mode). */
+export const ERR_ETCD_KEY_FORMAT: i32 = 16;
 
 export const MAX_DEPTH: i32 = 32;
 
@@ -43,6 +45,7 @@ export function statusReason(status: i32): string {
     case ERR_REGION_KEY: return "malformed memcomparable region key";
     case ERR_UNSUPPORTED: return "not supported in prefix mode";
     case ERR_EMPTY_KEY: return "empty etcd key";
+    case ERR_ETCD_KEY_FORMAT: return "etcd keys must start with '/'";
   }
   return "unknown error";
 }

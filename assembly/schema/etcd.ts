@@ -1,8 +1,10 @@
 // Key-field tables for etcd (etcdserverpb.KV, Watch, Lease), with the semantics of etcd's own
 // client/v3/namespace (keyfields.md §6): every request key gets the tenant's namespace (e.g.
-// "/keyspaces/tidb/1/"), an empty range_end is a single key, a range_end of "\x00" ("every key
-// from here on") stops at the end of the namespace, and an empty key with an empty range_end
-// is refused. Unlike the namespace wrapper, responses are CHECKED before the namespace is
+// "/keyspaces/tidb/1"), an empty range_end is a single key, a range_end of "\x00" ("every key
+// from here on") stops at the end of the tenant's key space, and an empty key with an empty
+// range_end is refused. Without a trailing slash on the namespace, single keys must start with
+// "/" and range bounds are clamped to [ns‖"/", ns‖"0"] (keyspace/keyspace.ts, rewrite.ts
+// emitRange), so keyspace 1 never reaches "/keyspaces/tidb/10…". Unlike the namespace wrapper, responses are CHECKED before the namespace is
 // stripped: a key outside the namespace fails the call (only LeaseTimeToLive keys are filtered,
 // as the wrapper does). Field numbers: etcd api/etcdserverpb/rpc.proto, api/mvccpb/kv.proto.
 import { MessageDesc, RANGE_ETCD, KIND_ETCD } from "./types";
@@ -34,7 +36,7 @@ export const NoKeysRequest = m("etcdserverpb.(no keys)");
 
 // ---- responses ------------------------------------------------------------------------------
 
-/** mvccpb.KeyValue: key(1) must start with the namespace; it is stripped. */
+/** mvccpb.KeyValue: key(1) must start with the tenant's key space (etcdScope); the namespace is stripped. */
 const KeyValue = m("mvccpb.KeyValue").key(1);
 /** RangeResponse: kvs(2)[]. */
 export const RangeResponse = m("etcdserverpb.RangeResponse").msg(2, KeyValue);

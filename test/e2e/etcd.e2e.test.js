@@ -3,8 +3,10 @@
 // with keyspace ids 1, 10 and 100 (byte prefixes of each other as decimal strings) write the
 // SAME keys; a direct client (no Envoy) shows the raw etcd layout.
 //
-// Namespaces come from the default etcdNamespace "/keyspaces/tidb/{id}/": a TiDB key
-// "/tidb/ddl/x" of keyspace 1 is stored as "/keyspaces/tidb/1//tidb/ddl/x".
+// Namespaces come from the default etcdNamespace "/keyspaces/tidb/{id}" (TiDB's own keyspace
+// layout, separator mode): a TiDB key "/tidb/ddl/x" of keyspace 1 is stored as
+// "/keyspaces/tidb/1/tidb/ddl/x", keyspace 1's key space is ["/keyspaces/tidb/1/",
+// "/keyspaces/tidb/10"), and every key must start with "/".
 'use strict';
 
 const fs = require('fs');
@@ -17,7 +19,9 @@ const { grpcFrame, rawGrpcCall } = require('../harness/grpc-raw');
 jest.setTimeout(60000);
 
 const IDS = [1, 10, 100];
-const NS = (id) => `/keyspaces/tidb/${id}/`;
+const NS = (id) => `/keyspaces/tidb/${id}`;
+/** The raw prefix of a tenant's keys: NS(1) alone would also match keyspaces 10 and 100. */
+const SCOPE = (id) => `${NS(id)}/`;
 const KEYS = ['/tidb/ddl/all_schema_versions/1', '/tidb/ddl/fg/owner/abc', '/tidb/domain/ver'];
 const VALUE = (id, k) => `ks${id}:${k}`;
 const GRPC = { OK: 0, INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, UNIMPLEMENTED: 12, INTERNAL: 13 };
@@ -77,6 +81,40 @@ describe('KV through the filter (etcd3 client)', () => {
     expect(await raw.get(NS(10) + KEYS[0]).string()).toBe(VALUE(10, KEYS[0]));
   });
 
+  test('the layout is TiDB\'s own: "/tidb/x" of keyspace 1 is "/keyspaces/tidb/1/tidb/x" (e.g. the saved GC safe point)', async () => {
+    needSetup();
+    expect(await raw.get('/keyspaces/tidb/1/tidb/ddl/all_schema_versions/1').string()).toBe(VALUE(1, KEYS[0]));
+    expect(await raw.get('/keyspaces/tidb/100/tidb/domain/ver').string()).toBe(VALUE(100, KEYS[2]));
+    // client-go's compatible safe-point loader reads /keyspaces/tidb/<id>/tidb/store/gcworker/saved_safe_point.
+    await raw.put('/keyspaces/tidb/10/tidb/store/gcworker/saved_safe_point').value('4242');
+    expect(await clients[10].get('/tidb/store/gcworker/saved_safe_point').string()).toBe('4242');
+    expect(await clients[1].get('/tidb/store/gcworker/saved_safe_point').string()).toBeNull();
+    await raw.delete().key('/keyspaces/tidb/10/tidb/store/gcworker/saved_safe_point');
+  });
+
+  test('a key without the leading "/" is INVALID_ARGUMENT (put, get, delete); nothing is written', async () => {
+    needSetup();
+    expect(await codeOf(clients[1].put('tidb/x').value('v'))).toBe(GRPC.INVALID_ARGUMENT);
+    expect(await codeOf(clients[1].put('0/tidb/x').value('v'))).toBe(GRPC.INVALID_ARGUMENT);
+    expect(await codeOf(clients[1].get('tidb/x').string())).toBe(GRPC.INVALID_ARGUMENT);
+    expect(await codeOf(clients[1].delete().key('0/tidb/domain/ver').exec())).toBe(GRPC.INVALID_ARGUMENT);
+    expect(await rawKeys('/keyspaces/tidb/1tidb')).toEqual([]);
+    expect(await rawKeys('/keyspaces/tidb/10/tidb/x')).toEqual([]);
+  });
+
+  test('keys between the namespace and its "/" (written by someone else) are outside every range of keyspace 1', async () => {
+    needSetup();
+    const stray = ['/keyspaces/tidb/1', '/keyspaces/tidb/1-x', '/keyspaces/tidb/1.x', '/keyspaces/tidb/1\u0000'];
+    for (const k of stray) await raw.put(k).value('stray');
+    try {
+      expect(sorted(await clients[1].getAll().all().keys())).toEqual(sorted(KEYS));
+      expect(sorted(await clients[1].getAll().inRange(new Range('', '\0')).keys())).toEqual(sorted(KEYS));
+      expect(sorted(await clients[1].getAll().inRange(new Range('/', '\xff')).keys())).toEqual(sorted(KEYS));
+    } finally {
+      for (const k of stray) await raw.delete().key(k);
+    }
+  });
+
   test('put/get: each tenant reads its own value of the same key', async () => {
     needSetup();
     for (const id of IDS) expect(await clients[id].get(KEYS[0]).string()).toBe(VALUE(id, KEYS[0]));
@@ -100,6 +138,11 @@ describe('KV through the filter (etcd3 client)', () => {
     expect(await clients[1].getAll().all().count()).toBe(KEYS.length);
     const fromKey10 = await clients[10].getAll().inRange(new Range('', '\0')).keys();
     expect(sorted(fromKey10)).toEqual(sorted(KEYS));
+    // Range ends past the tenant's last key ("1", "\xff") are clamped to "/keyspaces/tidb/10".
+    expect(sorted(await clients[1].getAll().inRange(new Range('/', '1')).keys())).toEqual(sorted(KEYS));
+    expect(sorted(await clients[1].getAll().inRange(new Range('/tidb/', Buffer.from([0xff]))).keys())).toEqual(sorted(KEYS));
+    expect(sorted(await clients[10].getAll().all().keys())).toEqual(sorted(KEYS));
+    expect(sorted(await clients[100].getAll().prefix('').keys())).toEqual(sorted(KEYS));
   });
 
   test('tenant 1 cannot read or delete tenant 10\'s keys, even by naming their raw path', async () => {
@@ -199,12 +242,14 @@ describe('KV through the filter (etcd3 client)', () => {
     expect(await raw.get(`${NS(10)}/tidb/gone/a`).string()).toBe('1');
     expect(await raw.get(`${NS(100)}/tidb/gone/a`).string()).toBeNull();
     // "Delete everything" of keyspace 1 (from-key "\x00") leaves 10 and 100 intact.
-    const before10 = await rawKeys(NS(10));
-    const before100 = await rawKeys(NS(100));
+    const before10 = await rawKeys(SCOPE(10));
+    const before100 = await rawKeys(SCOPE(100));
+    expect(before10.length).toBeGreaterThan(0);
+    expect(before100.length).toBeGreaterThan(0);
     await clients[1].delete().all().exec();
-    expect(await rawKeys(NS(1))).toEqual([]);
-    expect(await rawKeys(NS(10))).toEqual(before10);
-    expect(await rawKeys(NS(100))).toEqual(before100);
+    expect(await rawKeys(SCOPE(1))).toEqual([]);
+    expect(await rawKeys(SCOPE(10))).toEqual(before10);
+    expect(await rawKeys(SCOPE(100))).toEqual(before100);
     for (const k of KEYS) await clients[1].put(k).value(VALUE(1, k)); // restore for later tests
   });
 
@@ -213,7 +258,7 @@ describe('KV through the filter (etcd3 client)', () => {
     expect(await codeOf(clients[1].kv.range({ key: Buffer.alloc(0) }))).toBe(GRPC.INVALID_ARGUMENT);
     expect(await codeOf(clients[1].kv.put({ key: Buffer.alloc(0), value: Buffer.from('x') }))).toBe(GRPC.INVALID_ARGUMENT);
     expect(await codeOf(clients[1].kv.compact({ revision: 1 }))).toBe(GRPC.PERMISSION_DENIED);
-    expect(await raw.get(NS(1).slice(0, -1)).string()).toBeNull();
+    expect(await raw.get(NS(1)).string()).toBeNull();
   });
 
   test('Election and Lock services and LeaseLeases are denied', async () => {
@@ -242,6 +287,13 @@ describe('etcdctl through the filter', () => {
     for (const k of keys) expect(k.startsWith('/tidb/')).toBe(true);
     expect(keys.length).toBe(new Set(keys).size);
     expect(await raw.get(`${NS(10)}/tidb/ctl/k`).string()).toBe('v10');
+    // get --prefix '' sends key "\x00" with end "\x00": every key of the tenant, and only those.
+    const all = await etcdctl(ep(1), ['get', '--prefix', '', '--keys-only']);
+    expect(all.code).toBe(0);
+    expect(sorted(all.stdout.split('\n').filter(Boolean))).toEqual(sorted(keys));
+    const bad = await etcdctl(ep(1), ['put', 'tidb/ctl/k', 'v']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/must start with/);
   });
 
   test('del --prefix deletes only the tenant\'s keys; lease timetolive --keys shows stripped keys', async () => {

@@ -4,10 +4,19 @@
 // etcd response checks that a real etcd behind a correct request rewrite never provokes.
 const { Core, S, frame, unframe } = require('../core/core');
 
-const TENANTS = [{ name: 't1', keyspaceId: 1 }, { name: 't10', keyspaceId: 10 }];
-let core;
-beforeAll(() => { core = new Core(); expect(core.configure({ tenants: TENANTS })).toBe(''); });
-afterAll(() => expect(core.traps).toBe(0));
+const TENANTS = [{ name: 't1', keyspaceId: 1 }, { name: 't10', keyspaceId: 10 }, { name: 't100', keyspaceId: 100 }];
+/** Status of a separator-mode etcd key without the leading '/' (assembly/proto/status.ts). */
+const ETCD_KEY_FORMAT = 16;
+// core: the default etcdNamespace "/keyspaces/tidb/{id}" (separator mode);
+// slashCore: "/keyspaces/tidb/{id}/" (trailing-slash mode).
+let core, slashCore;
+beforeAll(() => {
+  core = new Core();
+  expect(core.configure({ tenants: TENANTS })).toBe('');
+  slashCore = new Core();
+  expect(slashCore.configure({ tenants: TENANTS, etcdNamespace: '/keyspaces/tidb/{id}/' })).toBe('');
+});
+afterAll(() => { expect(core.traps).toBe(0); expect(slashCore.traps).toBe(0); });
 
 // ---- tiny protobuf writer -------------------------------------------------------------------
 const varint = (n) => {
@@ -35,8 +44,8 @@ function fields(buf) {
   return out;
 }
 
-function run(ti, path, isRequest, payload) {
-  const r = core.run(ti, path, isRequest, [frame(payload)]);
+function run(ti, path, isRequest, payload, c = core) {
+  const r = c.run(ti, path, isRequest, [frame(payload)]);
   return { status: r.status, filtered: r.filtered, out: r.status === S.OK ? unframe(r.out)[0] : null };
 }
 
@@ -89,20 +98,66 @@ describe('keyspaceIdFilter (responses)', () => {
   });
 });
 
-describe('etcd', () => {
-  const ns1 = '/keyspaces/tidb/1/';
-  test('Range "\\x00" end stops at the end of the namespace ("/keyspaces/tidb/10", which holds no key of keyspace 10)', () => {
-    const r = run(0, '/etcdserverpb.KV/Range', true, msg(L(1, '/tidb/'), L(2, '\0')));
-    const f = Object.fromEntries(fields(r.out).map(([n, , v]) => [n, v.toString()]));
-    expect(f).toEqual({ 1: `${ns1}/tidb/`, 2: '/keyspaces/tidb/10' });
-    expect(Buffer.compare(Buffer.from('/keyspaces/tidb/10'), Buffer.from('/keyspaces/tidb/10/'))).toBeLessThan(0);
+describe('etcd, separator mode (default etcdNamespace "/keyspaces/tidb/{id}", TiDB\'s own layout)', () => {
+  const ns1 = '/keyspaces/tidb/1';
+  const X = (...b) => Buffer.from(b);
+  /** The fields of a rewritten request as {num: latin1 string}. */
+  const F = (r) => { expect(r.status).toBe(S.OK); return Object.fromEntries(fields(r.out).map(([n, , v]) => [n, typeof v === 'bigint' ? v : v.toString('latin1')])); };
+  const range = (key, end, ti = 0) => F(run(ti, '/etcdserverpb.KV/Range', true, end === undefined ? msg(L(1, key)) : msg(L(1, key), L(2, end))));
+
+  test('keys are stored as ns‖key: "/tidb/x" of keyspace 1 is "/keyspaces/tidb/1/tidb/x"', () => {
+    expect(F(run(0, '/etcdserverpb.KV/Put', true, msg(L(1, '/tidb/ddl/x'), L(2, 'v'))))).toEqual({ 1: `${ns1}/tidb/ddl/x`, 2: 'v' });
+    expect(range('/tidb/store/gcworker/saved_safe_point')).toEqual({ 1: '/keyspaces/tidb/1/tidb/store/gcworker/saved_safe_point' });
+    expect(range('/tidb/x', '', 1)).toEqual({ 1: '/keyspaces/tidb/10/tidb/x' });
   });
-  test('empty key with empty range end is EMPTY_KEY (Range, DeleteRange, Watch create, Txn compare)', () => {
+
+  test('a single key without the leading "/" is ETCD_KEY_FORMAT (Put, Range, DeleteRange, Watch create, Txn compare and nested ops)', () => {
+    expect(run(0, '/etcdserverpb.KV/Put', true, msg(L(1, 'tidb/x'), L(2, 'v'))).status).toBe(ETCD_KEY_FORMAT);
+    expect(run(0, '/etcdserverpb.KV/Put', true, msg(L(1, '0/tidb/x'))).status).toBe(ETCD_KEY_FORMAT);
+    expect(run(0, '/etcdserverpb.KV/Range', true, msg(L(1, 'x'))).status).toBe(ETCD_KEY_FORMAT);
+    expect(run(0, '/etcdserverpb.KV/Range', true, msg(L(1, '\0'), L(2, ''))).status).toBe(ETCD_KEY_FORMAT);
+    expect(run(0, '/etcdserverpb.KV/DeleteRange', true, msg(L(1, '-b/x'))).status).toBe(ETCD_KEY_FORMAT);
+    expect(run(0, '/etcdserverpb.Watch/Watch', true, msg(L(1, L(1, '0/x')))).status).toBe(ETCD_KEY_FORMAT);
+    expect(run(0, '/etcdserverpb.KV/Txn', true, msg(L(1, V(1, 0), L(3, 'a')))).status).toBe(ETCD_KEY_FORMAT);
+    const nestedPut = msg(L(2, L(2, L(1, 'b'), L(2, 'v'))));
+    expect(run(0, '/etcdserverpb.KV/Txn', true, msg(L(1, L(3, '/a')), L(3, L(4, nestedPut)))).status).toBe(ETCD_KEY_FORMAT);
+    // The empty key keeps its own status.
+    expect(run(0, '/etcdserverpb.KV/Put', true, msg(L(1, ''), L(2, 'v'))).status).toBe(S.EMPTY_KEY);
     expect(run(0, '/etcdserverpb.KV/Range', true, msg(V(3, 1))).status).toBe(S.EMPTY_KEY);
-    expect(run(0, '/etcdserverpb.KV/DeleteRange', true, msg()).status).toBe(S.EMPTY_KEY);
-    expect(run(0, '/etcdserverpb.Watch/Watch', true, msg(L(1, V(6, 1)))).status).toBe(S.EMPTY_KEY);
-    expect(run(0, '/etcdserverpb.KV/Txn', true, msg(L(1, V(1, 0), L(7, 'x')))).status).toBe(S.EMPTY_KEY);
   });
+
+  test('"\\x00" end stops at ns‖"0" ("/keyspaces/tidb/10" < keyspace 10\'s first key "/keyspaces/tidb/10/")', () => {
+    expect(range('/tidb/', '\0')).toEqual({ 1: `${ns1}/tidb/`, 2: '/keyspaces/tidb/10' });
+    expect(range('/tidb/', '\0', 1)).toEqual({ 1: '/keyspaces/tidb/10/tidb/', 2: '/keyspaces/tidb/100' });
+    expect(Buffer.compare(Buffer.from('/keyspaces/tidb/10'), Buffer.from('/keyspaces/tidb/10/'))).toBeLessThan(0);
+    expect(Buffer.compare(Buffer.from('/keyspaces/tidb/100'), Buffer.from('/keyspaces/tidb/100/'))).toBeLessThan(0);
+  });
+
+  test('range starts below "/" (empty, or "\\x00" from WithPrefix("")/WithFromKey("")) begin at ns‖"/"', () => {
+    expect(range('', '\0')).toEqual({ 1: `${ns1}/`, 2: '/keyspaces/tidb/10' });
+    expect(range('\0', '\0')).toEqual({ 1: `${ns1}/`, 2: '/keyspaces/tidb/10' });
+    expect(range('', '/tidb0')).toEqual({ 1: `${ns1}/`, 2: `${ns1}/tidb0` });
+    expect(range('.', '/b')).toEqual({ 1: `${ns1}/`, 2: `${ns1}/b` });
+  });
+
+  test('range ends are ns‖end clamped to ns‖"0": "1" and "\\xff" cannot reach "/keyspaces/tidb/10…"', () => {
+    expect(range('/tidb/', '/tidb0')).toEqual({ 1: `${ns1}/tidb/`, 2: `${ns1}/tidb0` });
+    expect(range('/a', '1')).toEqual({ 1: `${ns1}/a`, 2: '/keyspaces/tidb/10' });
+    expect(range('/a', X(0xff))).toEqual({ 1: `${ns1}/a`, 2: '/keyspaces/tidb/10' });
+    expect(range('/a', X(0xff, 0xff, 0xff))).toEqual({ 1: `${ns1}/a`, 2: '/keyspaces/tidb/10' });
+    expect(range('/a', '0')).toEqual({ 1: `${ns1}/a`, 2: '/keyspaces/tidb/10' });
+    expect(range('/a', '0/x')).toEqual({ 1: `${ns1}/a`, 2: '/keyspaces/tidb/10' });
+    // An end below the tenant's first key gives an empty range, never a foreign one.
+    expect(range('/a', '.')).toEqual({ 1: `${ns1}/a`, 2: `${ns1}/` });
+    // DeleteRange, Watch create and Txn compares take the same bounds.
+    expect(F(run(0, '/etcdserverpb.KV/DeleteRange', true, msg(L(1, '/a'), L(2, '1'))))).toEqual({ 1: `${ns1}/a`, 2: '/keyspaces/tidb/10' });
+    const w = F(run(0, '/etcdserverpb.Watch/Watch', true, msg(L(1, L(1, '\0'), L(2, X(0xff))))));
+    expect(Object.fromEntries(fields(Buffer.from(w[1], 'latin1')).map(([n, , v]) => [n, v.toString()]))).toEqual({ 1: `${ns1}/`, 2: '/keyspaces/tidb/10' });
+    const t = run(0, '/etcdserverpb.KV/Txn', true, msg(L(1, L(3, '/a'), L(64, '1'))));
+    expect(t.status).toBe(S.OK);
+    expect(Object.fromEntries(fields(fields(t.out)[0][2]).map(([n, , v]) => [n, v.toString()]))).toEqual({ 3: `${ns1}/a`, 64: '/keyspaces/tidb/10' });
+  });
+
   test('a nested Txn is namespaced at every level', () => {
     const inner = msg(L(2, L(2, L(1, '/b'), L(2, 'v'))));
     const r = run(0, '/etcdserverpb.KV/Txn', true, msg(L(1, L(3, '/a'), L(64, '\0')), L(2, L(4, inner))));
@@ -112,17 +167,77 @@ describe('etcd', () => {
     expect(s).toContain(`${ns1}/b`);
     expect(s).toContain('/keyspaces/tidb/10');
   });
+
+  test('responses: a key must start with ns‖"/"; keys of 10 and 100, the bare namespace and ns‖"x" are OUT_OF_KEYSPACE', () => {
+    const kv = (k) => L(1, k);
+    const own = run(0, '/etcdserverpb.KV/Range', false, msg(L(2, kv(`${ns1}/tidb/a`), L(5, 'v')), V(4, 1)));
+    expect(own.status).toBe(S.OK);
+    expect(fields(fields(own.out)[0][2])[0][2].toString()).toBe('/tidb/a');
+    for (const foreign of ['/keyspaces/tidb/10/tidb/a', '/keyspaces/tidb/100/tidb/a', '/keyspaces/tidb/10', ns1, `${ns1}x`, `${ns1}0/a`, '/other']) {
+      expect([foreign, run(0, '/etcdserverpb.KV/Range', false, msg(L(2, kv(`${ns1}/a`)), L(2, kv(foreign)))).status]).toEqual([foreign, S.OUT_OF_KEYSPACE]);
+    }
+    expect(run(1, '/etcdserverpb.KV/Range', false, msg(L(2, kv('/keyspaces/tidb/100/a')))).status).toBe(S.OUT_OF_KEYSPACE);
+    expect(run(1, '/etcdserverpb.KV/Range', false, msg(L(2, kv('/keyspaces/tidb/1/a')))).status).toBe(S.OUT_OF_KEYSPACE);
+    expect(run(0, '/etcdserverpb.KV/Put', false, msg(L(2, kv('/keyspaces/tidb/10/x')))).status).toBe(S.OUT_OF_KEYSPACE);
+    expect(run(0, '/etcdserverpb.Watch/Watch', false, msg(V(2, 1), L(11, L(2, kv('/keyspaces/tidb/100/x'))))).status).toBe(S.OUT_OF_KEYSPACE);
+    const ok = run(0, '/etcdserverpb.Watch/Watch', false, msg(V(2, 1), L(11, L(2, kv(`${ns1}/x`)), L(3, kv(`${ns1}/x`)))));
+    expect(ok.status).toBe(S.OK);
+    expect(ok.out.toString('latin1')).not.toContain('keyspaces');
+    expect(ok.out.toString('latin1')).toContain('/x');
+  });
+
+  test('LeaseTimeToLive keeps only keys under ns‖"/" (stripped to "/…"); 10\'s, 100\'s and the bare namespace are dropped', () => {
+    const r = run(0, '/etcdserverpb.Lease/LeaseTimeToLive', false, msg(V(2, 5),
+      L(5, `${ns1}/mine`), L(5, '/keyspaces/tidb/10/theirs'), L(5, '/keyspaces/tidb/100/theirs'), L(5, ns1), L(5, `${ns1}x`)));
+    expect(r.status).toBe(S.OK);
+    expect(fields(r.out).filter(([n]) => n === 5).map(([, , v]) => v.toString())).toEqual(['/mine']);
+    expect(r.filtered).toBe(4);
+  });
+});
+
+describe('etcd, trailing-slash mode (etcdNamespace "/keyspaces/tidb/{id}/")', () => {
+  const ns1 = '/keyspaces/tidb/1/';
+  const srun = (ti, path, isRequest, payload) => run(ti, path, isRequest, payload, slashCore);
+  test('Range "\\x00" end stops at the end of the namespace ("/keyspaces/tidb/10", which holds no key of keyspace 10)', () => {
+    const r = srun(0, '/etcdserverpb.KV/Range', true, msg(L(1, '/tidb/'), L(2, '\0')));
+    const f = Object.fromEntries(fields(r.out).map(([n, , v]) => [n, v.toString()]));
+    expect(f).toEqual({ 1: `${ns1}/tidb/`, 2: '/keyspaces/tidb/10' });
+    const e = srun(0, '/etcdserverpb.KV/Range', true, msg(L(2, '\0')));
+    expect(Object.fromEntries(fields(e.out).map(([n, , v]) => [n, v.toString()]))).toEqual({ 1: ns1, 2: '/keyspaces/tidb/10' });
+  });
+  test('keys need no leading "/"; range ends are plain ns‖end (already below the namespace end)', () => {
+    const p = srun(0, '/etcdserverpb.KV/Put', true, msg(L(1, 'tidb/x'), L(2, 'v')));
+    expect(p.status).toBe(S.OK);
+    expect(fields(p.out)[0][2].toString()).toBe(`${ns1}tidb/x`);
+    const r = srun(0, '/etcdserverpb.KV/Range', true, msg(L(1, 'a'), L(2, Buffer.from([0xff]))));
+    expect(fields(r.out).map(([, , v]) => v.toString('latin1'))).toEqual([`${ns1}a`, `${ns1}\xff`]);
+  });
+  test('empty key with empty range end is EMPTY_KEY (Range, DeleteRange, Watch create, Txn compare)', () => {
+    expect(srun(0, '/etcdserverpb.KV/Range', true, msg(V(3, 1))).status).toBe(S.EMPTY_KEY);
+    expect(srun(0, '/etcdserverpb.KV/DeleteRange', true, msg()).status).toBe(S.EMPTY_KEY);
+    expect(srun(0, '/etcdserverpb.Watch/Watch', true, msg(L(1, V(6, 1)))).status).toBe(S.EMPTY_KEY);
+    expect(srun(0, '/etcdserverpb.KV/Txn', true, msg(L(1, V(1, 0), L(7, 'x')))).status).toBe(S.EMPTY_KEY);
+  });
+  test('a nested Txn is namespaced at every level', () => {
+    const inner = msg(L(2, L(2, L(1, '/b'), L(2, 'v'))));
+    const r = srun(0, '/etcdserverpb.KV/Txn', true, msg(L(1, L(3, '/a'), L(64, '\0')), L(2, L(4, inner))));
+    expect(r.status).toBe(S.OK);
+    const s = r.out.toString('latin1');
+    expect(s).toContain(`${ns1}/a`);
+    expect(s).toContain(`${ns1}/b`);
+    expect(s).toContain('/keyspaces/tidb/10');
+  });
   test('responses fail closed: a foreign key in Range, Put prev_kv or a Watch event is OUT_OF_KEYSPACE', () => {
     const kv = (k) => L(1, k);
-    expect(run(0, '/etcdserverpb.KV/Range', false, msg(L(2, kv(`${ns1}/a`)), L(2, kv('/keyspaces/tidb/10//a')))).status).toBe(S.OUT_OF_KEYSPACE);
-    expect(run(0, '/etcdserverpb.KV/Put', false, msg(L(2, kv('/keyspaces/tidb/1')))).status).toBe(S.OUT_OF_KEYSPACE);
-    expect(run(0, '/etcdserverpb.Watch/Watch', false, msg(V(2, 1), L(11, L(2, kv('/other'))))).status).toBe(S.OUT_OF_KEYSPACE);
-    const ok = run(0, '/etcdserverpb.Watch/Watch', false, msg(V(2, 1), L(11, L(2, kv(`${ns1}/x`)), L(3, kv(`${ns1}/x`)))));
+    expect(srun(0, '/etcdserverpb.KV/Range', false, msg(L(2, kv(`${ns1}/a`)), L(2, kv('/keyspaces/tidb/10//a')))).status).toBe(S.OUT_OF_KEYSPACE);
+    expect(srun(0, '/etcdserverpb.KV/Put', false, msg(L(2, kv('/keyspaces/tidb/1')))).status).toBe(S.OUT_OF_KEYSPACE);
+    expect(srun(0, '/etcdserverpb.Watch/Watch', false, msg(V(2, 1), L(11, L(2, kv('/other'))))).status).toBe(S.OUT_OF_KEYSPACE);
+    const ok = srun(0, '/etcdserverpb.Watch/Watch', false, msg(V(2, 1), L(11, L(2, kv(`${ns1}/x`)), L(3, kv(`${ns1}/x`)))));
     expect(ok.status).toBe(S.OK);
     expect(ok.out.toString('latin1')).not.toContain('keyspaces');
   });
   test('LeaseTimeToLive keys of other namespaces are dropped, own keys stripped', () => {
-    const r = run(0, '/etcdserverpb.Lease/LeaseTimeToLive', false, msg(V(2, 5), L(5, `${ns1}/mine`), L(5, '/keyspaces/tidb/10//theirs'), L(5, '/keyspaces/tidb/1')));
+    const r = srun(0, '/etcdserverpb.Lease/LeaseTimeToLive', false, msg(V(2, 5), L(5, `${ns1}/mine`), L(5, '/keyspaces/tidb/10//theirs'), L(5, '/keyspaces/tidb/1')));
     expect(r.status).toBe(S.OK);
     expect(fields(r.out).filter(([n]) => n === 5).map(([, , v]) => v.toString())).toEqual(['/mine']);
     expect(r.filtered).toBe(2);
