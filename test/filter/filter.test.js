@@ -73,6 +73,20 @@ describe('header gate', () => {
     expect(Object.keys(h.metrics()).some((k) => /calls_denied\.unknown_tenant$/.test(k))).toBe(true);
   });
 
+  test('prefix mode: the coprocessor methods are refused at the gate (UNIMPLEMENTED)', () => {
+    const prefixConfig = JSON.stringify({ version: 1, direction: 'outbound', mode: 'prefix', tenants: [
+      { name: 'cluster1', prefix: '7400', match: { namespace: 'tidb', labels: { 'app.kubernetes.io/instance': 'cluster1' } } }] });
+    const h = load('cluster1', prefixConfig);
+    for (const m of ['Coprocessor', 'CoprocessorStream', 'BatchCoprocessor']) {
+      const s = h.newStream();
+      s.requestHeaders(GRPC(`/tikvpb.Tikv/${m}`), false);
+      expect([m, grpcStatusOf(s).status]).toEqual([m, 12]);
+      expect(grpcStatusOf(s).message).toMatch(/needs mode api-v2/);
+      s.done();
+    }
+    expect(Object.keys(h.metrics()).some((k) => /calls_denied\.unsupported_in_prefix_mode$/.test(k))).toBe(true);
+  });
+
   test('content-length and grpc-accept-encoding are removed from rewritten calls', () => {
     const s = host.newStream();
     const h = s.requestHeaders(GRPC('/tikvpb.Tikv/KvGet', { 'content-length': '20', 'grpc-accept-encoding': 'gzip,deflate', 'grpc-encoding': 'identity' }), false);
