@@ -98,7 +98,7 @@ function walkFields(w: Walk, desc: MessageDesc, start: usize, end: usize, out: W
   if (desc.rangeReverse != 0) {
     reverse = prescanBool(start, end, desc.rangeReverse);
   }
-  let hasStart = false, hasEnd = false, seenRequired = false, matched = false;
+  let hasStart = false, hasEnd = false, seenRequired = false, matched = false, seenContext = false;
   let rs: usize = 0, rsn: usize = 0, re: usize = 0, ren: usize = 0;
   if (desc.bucketField != 0) bucketSpans.length = 0;
 
@@ -127,6 +127,7 @@ function walkFields(w: Walk, desc: MessageDesc, start: usize, end: usize, out: W
     }
     if (inRun) { out.bytes(runStart, fieldStart - runStart); inRun = false; }
     if (num == desc.requireField) seenRequired = true;
+    if (num == desc.ensureContextField) seenContext = true;
     const act = rule.act;
 
     if (act == ACT_DENY) return ERR_DENIED;
@@ -199,13 +200,22 @@ function walkFields(w: Walk, desc: MessageDesc, start: usize, end: usize, out: W
     const st = emitBuckets(w, desc.bucketField, out);
     if (st != OK) return st;
   }
-  if (desc.setKeyspace && w.request && w.apiV2) {
-    out.tag(21, WT_VARINT); // api_version = V2
-    out.varint(2);
-    out.tag(32, WT_VARINT); // keyspace_id
-    out.varint(<u64>w.ks.id);
+  if (desc.setKeyspace && w.request && w.apiV2) appendKeyspaceFields(w, out);
+  if (desc.ensureContextField != 0 && !seenContext && w.request && w.apiV2) {
+    // No Context at all would reach TiKV as an API-v1 request; give it the tenant's.
+    const body = out.beginNested(desc.ensureContextField);
+    appendKeyspaceFields(w, out);
+    out.endNested(body);
   }
   return OK;
+}
+
+/** kvrpcpb.Context api_version(21) = V2 and keyspace_id(32) = the tenant's id. */
+function appendKeyspaceFields(w: Walk, out: Writer): void {
+  out.tag(21, WT_VARINT);
+  out.varint(2);
+  out.tag(32, WT_VARINT);
+  out.varint(<u64>w.ks.id);
 }
 
 /** Last value of a bool/varint field `num` in [start, end); false when absent or malformed (the walk reports malformed bytes). */

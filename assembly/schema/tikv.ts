@@ -21,8 +21,8 @@ const StoreBatchTask = m("coprocessor.StoreBatchTask").msg(4, CopKeyRange).msg(6
 const RegionInfo = m("coprocessor.RegionInfo").msg(3, CopKeyRange);
 const TableRegions = m("coprocessor.TableRegions").msg(2, RegionInfo);
 
-function txn(name: string): MessageDesc { return m(name).withKind(KIND_TXN).msg(1, Context); }
-function raw(name: string): MessageDesc { return m(name).withKind(KIND_RAW).msg(1, Context); }
+function txn(name: string): MessageDesc { return m(name).withKind(KIND_TXN).msg(1, Context).ensureContext(1); }
+function raw(name: string): MessageDesc { return m(name).withKind(KIND_RAW).msg(1, Context).ensureContext(1); }
 
 export const GetRequest = txn("kvrpcpb.GetRequest").key(2);
 export const ScanRequest = txn("kvrpcpb.ScanRequest").range(RANGE_RAW, 2, 7, 6);

@@ -72,6 +72,8 @@ export class MessageDesc {
   setKeyspace: bool = false;
   /** Requests without this field are denied (ResolveLockRequest.keys). 0: none. */
   requireField: u32 = 0;
+  /** api-v2 requests without this kvrpcpb.Context field get one appended (api_version = 2, keyspace_id). 0: none. */
+  ensureContextField: u32 = 0;
   /** Number of the repeated bucket-key field, if any (collected and rewritten after the walk). */
   bucketField: u32 = 0;
   /** Responses: the varint keyspace-id field that must be present and equal the tenant's id. 0: none. */
@@ -148,4 +150,6 @@ export class MessageDesc {
   strictOneof(): MessageDesc { this.strict = true; return this; }
   keyspaceContext(): MessageDesc { this.setKeyspace = true; return this; }
   require(num: u32): MessageDesc { this.requireField = num; return this; }
+  /** Like client-go's codecV2, which always sets a Context: an absent one is added. */
+  ensureContext(num: u32): MessageDesc { this.ensureContextField = num; return this; }
 }

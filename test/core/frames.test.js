@@ -45,11 +45,14 @@ describe('frames', () => {
     expect(r.keys).toBe(keys.length);
   });
 
-  test('0-length frames pass as 0-length frames (an empty message has nothing to rewrite)', () => {
+  test('0-length frames are framed on their own; an empty request gets the tenant Context (8 bytes)', () => {
     const r = run([frame(Buffer.alloc(0)), frame(getRequest('k')), frame(Buffer.alloc(0))]);
     expect(r.status).toBe(S.OK);
     const out = unframe(r.out);
-    expect(out.map((p) => p.length)).toEqual([0, expectedGet('k').length, 0]);
+    // Context{api_version(21)=2, keyspace_id(32)=1} as field 1: 0a 06 a8 01 02 80 02 01
+    const ctxOnly = Buffer.from('0a06a80102800201', 'hex');
+    expect(out.map((p) => p.length)).toEqual([ctxOnly.length, expectedGet('k').length, ctxOnly.length]);
+    expect(out[0].equals(ctxOnly)).toBe(true);
   });
 
   test('a frame split across chunks is carried, and pending() counts the held bytes', () => {

@@ -206,6 +206,12 @@ function expectRequest(n, ks, kind, depth = 0) {
     out.push(E.varint(21, 2));
     out.push(E.varint(32, ks.id));
   }
+  // A request with a Context field but none on the wire gets one (codecV2 always sets it).
+  const ctxField = t && t.fieldsById[1];
+  if (ks.apiV2 && ctxField && ctxField.resolvedType && ctxField.resolvedType.fullName === '.kvrpcpb.Context'
+      && !n.f.some((e) => !e.rawEntry && e.n === 1)) {
+    out.push(E.msg(1, { t: ctxField.resolvedType, f: [E.varint(21, 2), E.varint(32, ks.id)] }));
+  }
   return { t, f: out };
 }
 

@@ -104,7 +104,8 @@ describe('unknown fields and order', () => {
     // a key whose length is a padded (non-canonical) varint is re-emitted canonically
     const bytes = Buffer.concat([W.tag(2, 2), W.paddedVarint(3, 4), Buffer.from('abc')]);
     const got = runBytes(GET, bytes);
-    expect(got.payload.toString('hex')).toBe('1207' + P.toString('hex') + '616263');
+    // No Context on the wire: the filter adds one (api_version 2, keyspace_id 1) at the end.
+    expect(got.payload.toString('hex')).toBe('1207' + P.toString('hex') + '616263' + '0a06a80102800201');
   });
 });
 
