@@ -1,9 +1,11 @@
 // One call: the header gate (:path -> method, caller -> tenant), request and response body
 // chunks, and the fail-closed decision. Every refusal goes through refuse(), which sends a
-// gRPC error and makes every later callback forward nothing.
+// gRPC error and makes every later callback forward nothing. A plain class, not the SDK's
+// Context: index.ts dispatches the ABI and passes the returned statuses (abi.ts) through.
 import {
-  Context, RootContext, FilterHeadersStatusValues, FilterDataStatusValues, FilterTrailersStatusValues,
-} from "@solo-io/proxy-runtime";
+  HEADERS_CONTINUE, HEADERS_STOP_ITERATION, DATA_CONTINUE, DATA_STOP_ITERATION_NO_BUFFER,
+  TRAILERS_CONTINUE, TRAILERS_STOP_ITERATION,
+} from "../abi";
 import {
   getHeader, removeHeader, getBody, lastBodySize, releaseBody, replaceBody, sendGrpcError, getPropertyString, getProperty,
   replaceHeader, percentEncode, log, LOG_INFO, HEADERS_REQUEST, HEADERS_RESPONSE, TRAILERS_RESPONSE,
@@ -15,7 +17,7 @@ import { Identity, Selection, selectTenant, SELECT_TENANT, SELECT_PASSTHROUGH, S
 import { DirectionRewriter } from "./direction";
 import { refusalFor, Refusal, GRPC_PERMISSION_DENIED, GRPC_UNIMPLEMENTED, GRPC_UNAVAILABLE, GRPC_INVALID_ARGUMENT } from "./decision";
 import { OK, ERR_FRAME_TRUNCATED } from "../proto/status";
-import { count, tenantScope, passthroughScope, SCOPE_UNKNOWN } from "./metrics";
+import { count, Counters, unknownCounters, CALLS_REWRITTEN, CALLS_PASSED, KEYS_REWRITTEN, RESPONSES_FILTERED } from "./metrics";
 import { MeshRoot } from "./root";
 
 const STATE_NEW: i32 = 0;
@@ -25,7 +27,9 @@ const STATE_REFUSED: i32 = 3;
 /** A unary response failed after its headers went out: drop the body, fix the trailers. */
 const STATE_RESPONSE_FAILED: i32 = 4;
 
-export class StreamContext extends Context {
+export class StreamContext {
+  context_id: u32;
+  root_context: MeshRoot;
   private state: i32 = STATE_NEW;
   /**
    * The configuration this call started with. Why a copy of the reference: a reconfiguration
@@ -34,8 +38,11 @@ export class StreamContext extends Context {
    */
   private config: Config | null = null;
   private tenant: Tenant | null = null;
-  /** Metric scope (metrics.ts) and, for logs, who the caller is. Never keys or values. */
-  private scope: string = SCOPE_UNKNOWN;
+  /**
+   * The counters of the caller's metric scope (metrics.ts; made when the configuration loaded,
+   * so accepted calls build no metric names) and, for logs, who the caller is. Never keys or values.
+   */
+  private counters: Counters = unknownCounters();
   private who: string = "unidentified caller";
   private method: Method | null = null;
   private request: DirectionRewriter | null = null;
@@ -43,8 +50,9 @@ export class StreamContext extends Context {
   /** The refusal that replaces the upstream's grpc-status in STATE_RESPONSE_FAILED. */
   private responseRefusal: Refusal | null = null;
 
-  constructor(context_id: u32, root: RootContext) {
-    super(context_id, root);
+  constructor(context_id: u32, root: MeshRoot) {
+    this.context_id = context_id;
+    this.root_context = root;
   }
 
   /**
@@ -53,8 +61,8 @@ export class StreamContext extends Context {
    * configuration); passthrough identities go through untouched whatever the method; a caller
    * that is no single tenant is denied; then the method allowlist and the request shape.
    */
-  onRequestHeaders(_headers: u32, _endOfStream: bool): FilterHeadersStatusValues {
-    const root = this.root_context as MeshRoot;
+  onRequestHeaders(_headers: u32, _endOfStream: bool): i32 {
+    const root = this.root_context;
     const path = getHeader(HEADERS_REQUEST, ":path");
     let pathStr = "";
     if (path !== null) pathStr = path as string;
@@ -80,9 +88,10 @@ export class StreamContext extends Context {
     }
     if (sel.kind == SELECT_PASSTHROUGH) {
       this.state = STATE_PASS;
-      this.scope = passthroughScope(sel.name);
-      count(this.scope, "calls_passed");
-      return FilterHeadersStatusValues.Continue;
+      if (config.direction == DIRECTION_INBOUND) this.counters = root.countersFor(sel);
+      else this.counters = root.outboundCounters;
+      this.counters.add(CALLS_PASSED);
+      return HEADERS_CONTINUE;
     }
     if (sel.kind != SELECT_TENANT) {
       let why = "caller matches no tenant";
@@ -91,7 +100,8 @@ export class StreamContext extends Context {
     }
     const tenant = sel.tenant as Tenant;
     this.tenant = tenant;
-    this.scope = tenantScope(tenant.name);
+    if (config.direction == DIRECTION_INBOUND) this.counters = root.countersFor(sel);
+    else this.counters = root.outboundCounters;
     this.who = "tenant " + tenant.name;
 
     const method = lookupMethod(pathStr);
@@ -111,21 +121,21 @@ export class StreamContext extends Context {
     }
     if (method.policy == POLICY_PASS) {
       this.state = STATE_PASS;
-      count(this.scope, "calls_passed");
-      return FilterHeadersStatusValues.Continue;
+      this.counters.add(CALLS_PASSED);
+      return HEADERS_CONTINUE;
     }
     // The body changes size, so a content-length would be wrong; and servers must not
     // compress responses the filter has to read.
     removeHeader(HEADERS_REQUEST, "content-length");
     removeHeader(HEADERS_REQUEST, "grpc-accept-encoding");
     this.state = STATE_REWRITE;
-    count(this.scope, "calls_rewritten");
-    return FilterHeadersStatusValues.Continue;
+    this.counters.add(CALLS_REWRITTEN);
+    return HEADERS_CONTINUE;
   }
 
-  onRequestBody(length: usize, endOfStream: bool): FilterDataStatusValues {
-    if (this.state == STATE_PASS) return FilterDataStatusValues.Continue;
-    if (this.state != STATE_REWRITE) return FilterDataStatusValues.StopIterationNoBuffer;
+  onRequestBody(length: usize, endOfStream: bool): i32 {
+    if (this.state == STATE_PASS) return DATA_CONTINUE;
+    if (this.state != STATE_REWRITE) return DATA_STOP_ITERATION_NO_BUFFER;
     if (this.request === null) {
       const t = this.tenant as Tenant;
       this.request = new DirectionRewriter(t.keyspace, true, (this.method as Method).request!, this.maxMessage());
@@ -133,31 +143,31 @@ export class StreamContext extends Context {
     return this.body(this.request as DirectionRewriter, BUFFER_REQUEST_BODY, <u32>length, endOfStream, true);
   }
 
-  onRequestTrailers(_trailers: u32): FilterTrailersStatusValues {
+  onRequestTrailers(_trailers: u32): i32 {
     if (this.state == STATE_REWRITE && this.request !== null && (this.request as DirectionRewriter).frames.pending() > 0) {
       this.refuse(refusalFor(ERR_FRAME_TRUNCATED, true));
-      return FilterTrailersStatusValues.StopIteration;
+      return TRAILERS_STOP_ITERATION;
     }
-    return FilterTrailersStatusValues.Continue;
+    return TRAILERS_CONTINUE;
   }
 
-  onResponseHeaders(_headers: u32, _endOfStream: bool): FilterHeadersStatusValues {
+  onResponseHeaders(_headers: u32, _endOfStream: bool): i32 {
     // Why not hold the headers until the first frame is checked: Envoy turns a plugin's
     // StopIteration from a headers callback into StopAllIterationAndWatermark (unless
     // allow_on_headers_stop_iteration, which Istio does not expose) and then stops calling
     // the body callback. Response errors are reported in the trailers instead (see below).
     if (this.state == STATE_REWRITE) removeHeader(HEADERS_RESPONSE, "content-length");
-    return FilterHeadersStatusValues.Continue;
+    return HEADERS_CONTINUE;
   }
 
-  onResponseBody(length: usize, endOfStream: bool): FilterDataStatusValues {
+  onResponseBody(length: usize, endOfStream: bool): i32 {
     if (this.state == STATE_RESPONSE_FAILED) {
       // Nothing more of this response reaches the client.
       if (length > 0) replaceBody(BUFFER_RESPONSE_BODY, <u32>length, 0, 0);
       if (endOfStream) this.writeFailureTrailers();
-      return FilterDataStatusValues.Continue;
+      return DATA_CONTINUE;
     }
-    if (this.state != STATE_REWRITE) return FilterDataStatusValues.Continue;
+    if (this.state != STATE_REWRITE) return DATA_CONTINUE;
     if (this.response === null) {
       const t = this.tenant as Tenant;
       this.response = new DirectionRewriter(t.keyspace, false, (this.method as Method).response!, this.maxMessage());
@@ -165,12 +175,12 @@ export class StreamContext extends Context {
     return this.body(this.response as DirectionRewriter, BUFFER_RESPONSE_BODY, <u32>length, endOfStream, false);
   }
 
-  onResponseTrailers(_trailers: u32): FilterTrailersStatusValues {
+  onResponseTrailers(_trailers: u32): i32 {
     if (this.state == STATE_REWRITE && this.response !== null && (this.response as DirectionRewriter).frames.pending() > 0) {
       this.failResponse(refusalFor(ERR_FRAME_TRUNCATED, false), false);
     }
     if (this.state == STATE_RESPONSE_FAILED) this.writeFailureTrailers();
-    return FilterTrailersStatusValues.Continue;
+    return TRAILERS_CONTINUE;
   }
 
   /**
@@ -187,7 +197,7 @@ export class StreamContext extends Context {
     this.state = STATE_RESPONSE_FAILED;
     this.responseRefusal = r;
     log(LOG_INFO, "tidb-mesh: response refused for " + this.who + ": " + r.message + " [" + r.reason + "]");
-    count(this.scope, "frames_rejected." + r.reason);
+    count(this.counters.scope, "frames_rejected." + r.reason);
     this.disposeRewriters();
     if (endOfStream) this.writeFailureTrailers();
   }
@@ -200,8 +210,8 @@ export class StreamContext extends Context {
     this.responseRefusal = null;
   }
 
-  private body(d: DirectionRewriter, buffer: u32, length: u32, endOfStream: bool, isRequest: bool): FilterDataStatusValues {
-    if (length == 0 && !endOfStream) return FilterDataStatusValues.Continue;
+  private body(d: DirectionRewriter, buffer: u32, length: u32, endOfStream: bool, isRequest: bool): i32 {
+    if (length == 0 && !endOfStream) return DATA_CONTINUE;
     let ptr: usize = 0;
     let got: usize = 0;
     if (length > 0) {
@@ -210,7 +220,7 @@ export class StreamContext extends Context {
       if (ptr == 0 || got != <usize>length) {
         releaseBody(ptr);
         this.refuse(new Refusal(GRPC_UNAVAILABLE, "could not read the body from the proxy", "host_error"));
-        return FilterDataStatusValues.StopIterationNoBuffer;
+        return DATA_STOP_ITERATION_NO_BUFFER;
       }
     }
     const st = d.push(ptr, got, endOfStream);
@@ -218,27 +228,27 @@ export class StreamContext extends Context {
     if (st != OK) {
       if (isRequest) {
         this.refuse(refusalFor(st, true));
-        return FilterDataStatusValues.StopIterationNoBuffer;
+        return DATA_STOP_ITERATION_NO_BUFFER;
       }
       replaceBody(buffer, length, 0, 0);
       this.failResponse(refusalFor(st, false), endOfStream);
-      return FilterDataStatusValues.Continue;
+      return DATA_CONTINUE;
     }
     const w = d.walk;
-    if (w.keys > 0) { count(this.scope, "keys_rewritten", <i64>w.keys); w.keys = 0; }
-    if (w.filtered > 0) { count(this.scope, "responses_filtered", <i64>w.filtered); w.filtered = 0; }
+    if (w.keys > 0) { this.counters.add(KEYS_REWRITTEN, <i64>w.keys); w.keys = 0; }
+    if (w.filtered > 0) { this.counters.add(RESPONSES_FILTERED, <i64>w.filtered); w.filtered = 0; }
     replaceBody(buffer, length, d.outputPtr(), d.outputLen());
-    return FilterDataStatusValues.Continue;
+    return DATA_CONTINUE;
   }
 
   private maxMessage(): u32 {
     return (this.config as Config).maxMessageBytes;
   }
 
-  private refuseHeaders(r: Refusal, path: string): FilterHeadersStatusValues {
+  private refuseHeaders(r: Refusal, path: string): i32 {
     log(LOG_INFO, "tidb-mesh: denied " + path + " for " + this.who + ": " + r.message + " [" + r.reason + "]");
     this.refuse(r, true);
-    return FilterHeadersStatusValues.StopIteration;
+    return HEADERS_STOP_ITERATION;
   }
 
   /** Ends the call with a gRPC error; nothing is forwarded after this. */
@@ -249,9 +259,9 @@ export class StreamContext extends Context {
     if (!logged) log(LOG_INFO, "tidb-mesh: call ended for " + this.who + ": " + r.message + " [" + r.reason + "]");
     if (r.reason == "unknown_method" || r.reason == "denied_method" || r.reason == "unknown_tenant" ||
         r.reason == "no_peer_identity" || r.reason == "not_grpc" || r.reason == "no_config" || r.reason == "unsupported_in_prefix_mode") {
-      count(this.scope, "calls_denied." + r.reason);
+      count(this.counters.scope, "calls_denied." + r.reason);
     } else {
-      count(this.scope, "frames_rejected." + r.reason);
+      count(this.counters.scope, "frames_rejected." + r.reason);
     }
     sendGrpcError(r.grpcStatus, r.message, "tidb_mesh_" + r.reason);
     this.disposeRewriters();
