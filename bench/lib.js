@@ -100,19 +100,9 @@ function loadCore() {
   return { ex, configure, openCall, put, output };
 }
 
-/** The benchmark tenant configuration (outbound, api-v2, this workload is tenant cluster1 = keyspace 1). */
+/** The benchmark tenant configuration: the test harness's two tenants (this workload is cluster1 = keyspace 1). */
 function benchConfig(extra = {}) {
-  return {
-    version: 1,
-    direction: 'outbound',
-    mode: 'api-v2',
-    tenants: [
-      { name: 'cluster1', keyspaceId: 1, match: { namespace: 'tidb', labels: { 'app.kubernetes.io/instance': 'cluster1' } } },
-      { name: 'cluster2', keyspaceId: 2, match: { namespace: 'tidb', labels: { 'app.kubernetes.io/instance': 'cluster2' } } },
-    ],
-    unknownCaller: 'deny',
-    ...extra,
-  };
+  return require('../test/harness/envoy').twoTenantConfig(extra);
 }
 
 /**
