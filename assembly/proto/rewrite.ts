@@ -3,15 +3,15 @@
 // an embedded message only when the table says the message can hold keys; everything else
 // (values, coprocessor data, unknown fields) is copied with one memory.copy.
 import {
-  Cursor, readVarint, readLength, skipValue, WT_VARINT, WT_LEN, WT_SGROUP, WT_EGROUP, WT_I32,
+  Cursor, readVarint, skipValue, WT_VARINT, WT_LEN, WT_SGROUP, WT_EGROUP, WT_I32, WT_I64,
 } from "./wire";
 import { Writer } from "./writer";
 import {
   OK, ERR_WIRE_TYPE, ERR_FIELD_NUMBER, ERR_DEPTH, ERR_OUT_OF_KEYSPACE, ERR_DENIED,
-  ERR_UNKNOWN_COMMAND, ERR_UNSUPPORTED, ERR_EMPTY_KEY, ERR_ETCD_KEY_FORMAT, MAX_DEPTH,
+  ERR_UNKNOWN_COMMAND, ERR_UNSUPPORTED, ERR_EMPTY_KEY, ERR_ETCD_KEY_FORMAT, MAX_DEPTH, ERR_TRUNCATED, ERR_VARINT,
 } from "./status";
 import {
-  MessageDesc, FieldRule, ACT_KEY, ACT_KEY_NONEMPTY, ACT_MSG, ACT_KEYSPACE_FIELD, ACT_DENY,
+  MessageDesc, ACT_KEY, ACT_KEY_NONEMPTY, ACT_MSG, ACT_KEYSPACE_FIELD, ACT_DENY,
   ACT_REGION_KEY, ACT_KEYSPACE_ID, ACT_RANGE_START, ACT_RANGE_END, ACT_BUCKET_KEY, ACT_API_V2_ONLY,
   ACT_KEYSPACE_MATCH,
   FLAG_FILTER, RANGE_RAW, RANGE_REGION, RANGE_ETCD, KIND_INHERIT, KIND_TXN, KIND_RAW, KIND_ETCD,
@@ -66,11 +66,62 @@ export class Walk {
 const scratchStart = new Writer(256);
 const scratchEnd = new Writer(256);
 const bucketSpans = new Array<u64>();
-// One read cursor per nesting depth, reused: a walk at depth d only ever uses cursors[d]
-// while its children use d+1, and allocating one per embedded message was a measurable
-// share of the rewrite (bench/rewriter.js).
-const cursors = new Array<Cursor>();
-for (let i = 0; i <= MAX_DEPTH + 1; i++) cursors.push(new Cursor(0, 0));
+// The walk reads with primitive locals instead of a managed Cursor (in AssemblyScript 0.14
+// every call that takes a managed object retains and releases it). These helpers return the
+// value and leave the position after it in rdPos and the outcome in rdErr (readVarint,
+// readLength and skipValue of wire.ts, same results and errors).
+let rdPos: usize = 0;
+let rdErr: i32 = OK;
+
+@inline function rdVarint(p: usize, end: usize): u64 {
+  if (p < end) {
+    const b = load<u8>(p);
+    if (b < 0x80) { rdPos = p + 1; rdErr = OK; return <u64>b; }
+  }
+  return rdVarintSlow(p, end);
+}
+
+function rdVarintSlow(p: usize, end: usize): u64 {
+  let result: u64 = 0;
+  let shift: u64 = 0;
+  for (let i = 0; i < 10; i++) {
+    if (p >= end) { rdErr = ERR_TRUNCATED; return 0; }
+    const b = <u64>load<u8>(p);
+    p++;
+    result |= (b & 0x7f) << shift;
+    if ((b & 0x80) == 0) { rdPos = p; rdErr = OK; return result; }
+    shift += 7;
+  }
+  rdErr = ERR_VARINT;
+  return 0;
+}
+
+@inline function rdLength(p: usize, end: usize): usize {
+  const v = rdVarint(p, end);
+  if (rdErr != OK) return 0;
+  if (v > 0x7fffffff) { rdErr = ERR_VARINT; return 0; }
+  if (<u64>(end - rdPos) < v) { rdErr = ERR_TRUNCATED; return 0; }
+  return <usize>v;
+}
+
+/** Skips a field body; returns the position after it (valid when rdErr == OK). */
+function rdSkip(p: usize, end: usize, wt: u32): usize {
+  if (wt == WT_VARINT) { rdVarint(p, end); return rdPos; }
+  if (wt == WT_LEN) {
+    const n = rdLength(p, end);
+    return rdPos + n;
+  }
+  rdErr = OK;
+  if (wt == WT_I64) {
+    if (end - p < 8) { rdErr = ERR_TRUNCATED; return p; }
+    return p + 8;
+  }
+  if (wt == WT_I32) {
+    if (end - p < 4) { rdErr = ERR_TRUNCATED; return p; }
+    return p + 4;
+  }
+  return p;
+}
 
 /**
  * Rewrites the message [start, end) described by `desc` and appends the result to `out`.
@@ -78,134 +129,154 @@ for (let i = 0; i <= MAX_DEPTH + 1; i++) cursors.push(new Cursor(0, 0));
  * caller must discard.
  */
 export function rewriteMessage(w: Walk, desc: MessageDesc, start: usize, end: usize, out: Writer, depth: i32): i32 {
+  return rewriteDesc(changetype<usize>(w), changetype<usize>(desc), start, end, changetype<usize>(out), depth);
+}
+
+/** rewriteMessage with the table as a raw pointer (tables live as long as the VM's schema). */
+function rewriteDesc(w: usize, d: usize, start: usize, end: usize, out: usize, depth: i32): i32 {
   if (depth > MAX_DEPTH) return ERR_DEPTH;
-  const savedKind = w.kind;
-  if (desc.kind != KIND_INHERIT && desc.kind != savedKind) w.setKind(desc.kind);
-  const st = walkFields(w, desc, start, end, out, depth);
-  if (w.kind != savedKind) w.setKind(savedKind);
+  const savedKind = changetype<Walk>(w).kind;
+  const kind = changetype<MessageDesc>(d).kind;
+  if (kind != KIND_INHERIT && kind != savedKind) changetype<Walk>(w).setKind(kind);
+  const st = walkFields(w, d, start, end, out, depth);
+  if (changetype<Walk>(w).kind != savedKind) changetype<Walk>(w).setKind(savedKind);
   return st;
 }
 
-function walkFields(w: Walk, desc: MessageDesc, start: usize, end: usize, out: Writer, depth: i32): i32 {
-  const c = unchecked(cursors[depth]);
-  c.pos = start;
-  c.end = end;
-  c.err = OK;
+function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, depth: i32): i32 {
+  // The table's primitive fields, read once.
+  const strict = changetype<MessageDesc>(d).strict;
+  const requireField = changetype<MessageDesc>(d).requireField;
+  const ensureContextField = changetype<MessageDesc>(d).ensureContextField;
+  const rangeReverse = changetype<MessageDesc>(d).rangeReverse;
+  const bucketField = changetype<MessageDesc>(d).bucketField;
+  const slotPtr = changetype<MessageDesc>(d).slotPtr;
+  const numsPtr = changetype<MessageDesc>(d).numsPtr;
+  const actsPtr = changetype<MessageDesc>(d).actsPtr;
+  const count = changetype<MessageDesc>(d).count;
+  const hasLarge = changetype<MessageDesc>(d).hasLarge;
+  const request = changetype<Walk>(w).request;
+  let pos = start;
   // Fields without a rule are copied in runs: [runStart, the next field with a rule).
   let inRun = false;
   let runStart: usize = 0;
   let reverse = false;
-  if (desc.rangeReverse != 0) {
-    reverse = prescanBool(start, end, desc.rangeReverse);
+  if (rangeReverse != 0) {
+    reverse = prescanBool(start, end, rangeReverse);
   }
   let hasStart = false, hasEnd = false, seenRequired = false, matched = false, seenContext = false;
   let rs: usize = 0, rsn: usize = 0, re: usize = 0, ren: usize = 0;
-  if (desc.bucketField != 0) bucketSpans.length = 0;
+  if (bucketField != 0) bucketSpans.length = 0;
 
-  while (c.pos < end) {
-    const fieldStart = c.pos;
-    const tag = readVarint(c);
-    if (c.err != OK) return c.err;
+  while (pos < end) {
+    const fieldStart = pos;
+    const tag = rdVarint(pos, end);
+    if (rdErr != OK) return rdErr;
+    pos = rdPos;
     const num = <u32>(tag >> 3);
     const wt = <u32>(tag & 7);
     if (num == 0 || tag > 0xffffffff) return ERR_FIELD_NUMBER;
     if (wt == WT_SGROUP || wt == WT_EGROUP || wt > WT_I32) return ERR_WIRE_TYPE;
-    if (!desc.mayHave(num)) {
-      if (desc.strict) return ERR_UNKNOWN_COMMAND;
-      skipValue(c, wt);
-      if (c.err != OK) return c.err;
+    // Index of the field's first rule, -1 for none (MessageDesc.find).
+    let idx: i32 = -1;
+    if (num < 64) {
+      if (slotPtr != 0) idx = load<i32>(slotPtr + (<usize>num << 2)) - 1;
+    } else if (hasLarge) {
+      for (let i = 0; i < count; i++) {
+        if (load<u32>(numsPtr + (<usize>i << 2)) == num) { idx = i; break; }
+      }
+    }
+    if (idx < 0) {
+      if (strict) return ERR_UNKNOWN_COMMAND;
+      pos = rdSkip(pos, end, wt);
+      if (rdErr != OK) return rdErr;
       if (!inRun) { inRun = true; runStart = fieldStart; }
       continue;
     }
-    const rule = desc.find(num);
-    if (rule === null) {
-      if (desc.strict) return ERR_UNKNOWN_COMMAND;
-      skipValue(c, wt);
-      if (c.err != OK) return c.err;
-      if (!inRun) { inRun = true; runStart = fieldStart; }
-      continue;
-    }
-    if (inRun) { out.bytes(runStart, fieldStart - runStart); inRun = false; }
-    if (num == desc.requireField) seenRequired = true;
-    if (num == desc.ensureContextField) seenContext = true;
-    const act = rule.act;
+    if (inRun) { changetype<Writer>(out).bytes(runStart, fieldStart - runStart); inRun = false; }
+    if (num == requireField) seenRequired = true;
+    if (num == ensureContextField) seenContext = true;
+    const act = load<u8>(actsPtr + <usize>idx);
 
     if (act == ACT_DENY) return ERR_DENIED;
     if (act == ACT_KEYSPACE_MATCH) {
       if (wt != WT_VARINT) return ERR_WIRE_TYPE;
-      const id = readVarint(c);
-      if (c.err != OK) return c.err;
+      const id = rdVarint(pos, end);
+      if (rdErr != OK) return rdErr;
+      pos = rdPos;
       // Last value wins, as in protobuf.
-      matched = id == <u64>w.ks.id;
-      out.bytes(fieldStart, c.pos - fieldStart);
+      matched = id == <u64>changetype<Walk>(w).ks.id;
+      changetype<Writer>(out).bytes(fieldStart, pos - fieldStart);
       continue;
     }
     if (act == ACT_KEYSPACE_ID || act == ACT_KEYSPACE_FIELD) {
-      skipValue(c, wt);
-      if (c.err != OK) return c.err;
-      if (w.request && w.apiV2) {
+      pos = rdSkip(pos, end, wt);
+      if (rdErr != OK) return rdErr;
+      if (request && changetype<Walk>(w).apiV2) {
         // Keyspace fields are re-emitted below (setKeyspace) or here, never forwarded as sent:
         // a v1 TiDB sends keyspace_id = 0xFFFFFFFF, and a smuggled value must not survive.
         if (act == ACT_KEYSPACE_ID) {
           if (wt != WT_VARINT) return ERR_WIRE_TYPE;
-          out.tag(num, WT_VARINT);
-          out.varint(<u64>w.ks.id);
+          changetype<Writer>(out).tag(num, WT_VARINT);
+          changetype<Writer>(out).varint(<u64>changetype<Walk>(w).ks.id);
         }
       } else {
-        out.bytes(fieldStart, c.pos - fieldStart);
+        changetype<Writer>(out).bytes(fieldStart, pos - fieldStart);
       }
       continue;
     }
     if (wt != WT_LEN) return ERR_WIRE_TYPE;
-    const n = <usize>readLength(c);
-    if (c.err != OK) return c.err;
-    const v = c.pos;
-    c.pos += n;
+    const n = rdLength(pos, end);
+    if (rdErr != OK) return rdErr;
+    const v = rdPos;
+    pos = v + n;
 
     if (act == ACT_KEY || act == ACT_KEY_NONEMPTY) {
-      const st = w.kind == KIND_ETCD && w.request ? etcdKeyRequest(w, num, v, n, out) : key(w, rule, num, v, n, out, fieldStart);
+      let st: i32;
+      if (request && changetype<Walk>(w).kind == KIND_ETCD) st = etcdKeyRequest(changetype<Walk>(w), num, v, n, changetype<Writer>(out));
+      else st = key(changetype<Walk>(w), act, changetype<MessageDesc>(d).flagsAt(idx), num, v, n, changetype<Writer>(out), fieldStart);
       if (st != OK) return st;
     } else if (act == ACT_MSG || act == ACT_API_V2_ONLY) {
-      if (act == ACT_API_V2_ONLY && w.request && !w.apiV2) return ERR_UNSUPPORTED;
-      const mark = out.len;
-      const body = out.beginNested(num);
-      const st = rewriteMessage(w, rule.child as MessageDesc, v, v + n, out, depth + 1);
-      if (st == ERR_OUT_OF_KEYSPACE && !w.request && (rule.flags & FLAG_FILTER) != 0) {
-        out.truncate(mark);
-        w.filtered++;
+      if (act == ACT_API_V2_ONLY && request && !changetype<Walk>(w).apiV2) return ERR_UNSUPPORTED;
+      const mark = changetype<Writer>(out).len;
+      const body = changetype<Writer>(out).beginNested(num);
+      const st = rewriteDesc(w, changetype<MessageDesc>(d).childAt(idx), v, v + n, out, depth + 1);
+      if (st == ERR_OUT_OF_KEYSPACE && !request && (changetype<MessageDesc>(d).flagsAt(idx) & FLAG_FILTER) != 0) {
+        changetype<Writer>(out).truncate(mark);
+        changetype<Walk>(w).filtered++;
         continue;
       }
       if (st != OK) return st;
-      out.endNested(body);
+      changetype<Writer>(out).endNested(body);
     } else if (act == ACT_RANGE_START) {
       hasStart = true; rs = v; rsn = n;
     } else if (act == ACT_RANGE_END) {
       hasEnd = true; re = v; ren = n;
     } else if (act == ACT_REGION_KEY) {
-      const st = regionKey(w, num, v, n, out);
+      const st = regionKey(changetype<Walk>(w), num, v, n, changetype<Writer>(out));
       if (st != OK) return st;
     } else if (act == ACT_BUCKET_KEY) {
-      if (w.request) out.bytes(fieldStart, c.pos - fieldStart);
+      if (request) changetype<Writer>(out).bytes(fieldStart, pos - fieldStart);
       else bucketSpans.push((<u64>v << 32) | <u64>n);
     }
   }
-  if (inRun) out.bytes(runStart, c.pos - runStart);
-  if (desc.requireField != 0 && w.request && !seenRequired) return ERR_DENIED;
-  if (desc.matchField != 0 && !w.request && !matched) return ERR_OUT_OF_KEYSPACE;
-  if (desc.rangeKind != 0) {
-    const st = emitRange(w, desc, reverse, hasStart, rs, rsn, hasEnd, re, ren, out);
+  if (inRun) changetype<Writer>(out).bytes(runStart, pos - runStart);
+  if (requireField != 0 && request && !seenRequired) return ERR_DENIED;
+  if (changetype<MessageDesc>(d).matchField != 0 && !request && !matched) return ERR_OUT_OF_KEYSPACE;
+  if (changetype<MessageDesc>(d).rangeKind != 0) {
+    const st = emitRange(changetype<Walk>(w), changetype<MessageDesc>(d), reverse, hasStart, rs, rsn, hasEnd, re, ren, changetype<Writer>(out));
     if (st != OK) return st;
   }
-  if (desc.bucketField != 0 && !w.request && bucketSpans.length > 0) {
-    const st = emitBuckets(w, desc.bucketField, out);
+  if (bucketField != 0 && !request && bucketSpans.length > 0) {
+    const st = emitBuckets(changetype<Walk>(w), bucketField, changetype<Writer>(out));
     if (st != OK) return st;
   }
-  if (desc.setKeyspace && w.request && w.apiV2) appendKeyspaceFields(w, out);
-  if (desc.ensureContextField != 0 && !seenContext && w.request && w.apiV2) {
+  if (changetype<MessageDesc>(d).setKeyspace && request && changetype<Walk>(w).apiV2) appendKeyspaceFields(changetype<Walk>(w), changetype<Writer>(out));
+  if (ensureContextField != 0 && !seenContext && request && changetype<Walk>(w).apiV2) {
     // No Context at all would reach TiKV as an API-v1 request; give it the tenant's.
-    const body = out.beginNested(desc.ensureContextField);
-    appendKeyspaceFields(w, out);
-    out.endNested(body);
+    const body = changetype<Writer>(out).beginNested(ensureContextField);
+    appendKeyspaceFields(changetype<Walk>(w), changetype<Writer>(out));
+    changetype<Writer>(out).endNested(body);
   }
   return OK;
 }
@@ -237,9 +308,9 @@ function prescanBool(start: usize, end: usize, num: u32): bool {
   return value;
 }
 
-function key(w: Walk, rule: FieldRule, num: u32, v: usize, n: usize, out: Writer, fieldStart: usize): i32 {
+function key(w: Walk, act: u8, flags: u8, num: u32, v: usize, n: usize, out: Writer, fieldStart: usize): i32 {
   if (w.request) {
-    if (n == 0 && rule.act == ACT_KEY_NONEMPTY) {
+    if (n == 0 && act == ACT_KEY_NONEMPTY) {
       out.bytes(fieldStart, v - fieldStart);
       return OK;
     }
@@ -252,7 +323,7 @@ function key(w: Walk, rule: FieldRule, num: u32, v: usize, n: usize, out: Writer
     return OK;
   }
   if (!hasPrefix(v, n, w.chk, w.chkLen)) {
-    if ((rule.flags & FLAG_FILTER) != 0) { w.filtered++; return OK; }
+    if ((flags & FLAG_FILTER) != 0) { w.filtered++; return OK; }
     return ERR_OUT_OF_KEYSPACE;
   }
   out.lenField2(num, v + w.pfxLen, n - w.pfxLen, 0, 0);

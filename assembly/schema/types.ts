@@ -45,6 +45,7 @@ export const KIND_TXN: u8 = 1;
 export const KIND_RAW: u8 = 2;
 export const KIND_ETCD: u8 = 3;
 
+/** One rule as an object (no longer stored: MessageDesc keeps its rules in primitive tables). */
 export class FieldRule {
   num: u32;
   act: u8;
@@ -59,7 +60,25 @@ export class FieldRule {
 }
 
 export class MessageDesc {
-  rules: Array<FieldRule> = new Array<FieldRule>();
+  /**
+   * The rules, as parallel primitive tables (built once; the walk reads them through the raw
+   * pointers below, so a lookup is an index and touches no managed object). Rule i: field
+   * number nums[i], action acts[i], flags flags[i], child children[i] (ACT_MSG, ACT_API_V2_ONLY).
+   */
+  private numsArr: StaticArray<u32> = new StaticArray<u32>(0);
+  private actsArr: StaticArray<u8> = new StaticArray<u8>(0);
+  private flagsArr: StaticArray<u8> = new StaticArray<u8>(0);
+  /** Raw child pointers; the children are kept alive by `children`. */
+  private childArr: StaticArray<usize> = new StaticArray<usize>(0);
+  /** Field numbers below 64: index of their first rule + 1, 0 = none. */
+  private slotArr: StaticArray<i32> = new StaticArray<i32>(64);
+  children: Array<MessageDesc | null> = new Array<MessageDesc | null>();
+  count: i32 = 0;
+  numsPtr: usize = 0;
+  actsPtr: usize = 0;
+  flagsPtr: usize = 0;
+  childPtr: usize = 0;
+  slotPtr: usize = 0;
   kind: u8 = KIND_INHERIT;
   /** Unknown fields are an error (the oneof wrappers of BatchCommands). */
   strict: bool = false;
@@ -82,9 +101,9 @@ export class MessageDesc {
   name: string;
   constructor(name: string) { this.name = name; }
 
-  /** Field numbers below 64 that have a rule, as bits; larger numbers are looked up in `rules`. */
+  /** Field numbers below 64 that have a rule, as bits; larger numbers are looked up in the rule tables. */
   private small: u64 = 0;
-  private hasLarge: bool = false;
+  hasLarge: bool = false;
 
   /**
    * False when field `num` certainly has no rule: the walk's fast path for the fields it only
@@ -95,19 +114,63 @@ export class MessageDesc {
     return this.hasLarge;
   }
 
-  @inline find(num: u32): FieldRule | null {
-    const rules = this.rules;
-    for (let i = 0, n = rules.length; i < n; i++) {
-      const r = unchecked(rules[i]);
-      if (r.num == num) return r;
+  /** Index of the first rule for field `num`, or -1. */
+  @inline find(num: u32): i32 {
+    if (num < 64) {
+      const sp = this.slotPtr;
+      if (sp == 0) return -1;
+      return load<i32>(sp + (<usize>num << 2)) - 1;
     }
-    return null;
+    if (!this.hasLarge) return -1;
+    const p = this.numsPtr;
+    for (let i = 0, n = this.count; i < n; i++) {
+      if (load<u32>(p + (<usize>i << 2)) == num) return i;
+    }
+    return -1;
   }
+  @inline actAt(i: i32): u8 { return load<u8>(this.actsPtr + <usize>i); }
+  @inline flagsAt(i: i32): u8 { return load<u8>(this.flagsPtr + <usize>i); }
+  /** Raw pointer of rule i's child (0: none); the object is owned by `children`. */
+  @inline childAt(i: i32): usize { return load<usize>(this.childPtr + (<usize>i << alignof<usize>())); }
 
   private add(num: u32, act: u8, child: MessageDesc | null, flags: u8): MessageDesc {
-    if (num < 64) this.small |= (<u64>1) << <u64>num;
-    else this.hasLarge = true;
-    this.rules.push(new FieldRule(num, act, child, flags));
+    if (this.slotPtr == 0) {
+      this.slotPtr = changetype<usize>(this.slotArr);
+      memory.fill(this.slotPtr, 0, 64 << 2);
+    }
+    const i = this.count;
+    const n = i + 1;
+    if (num < 64) {
+      this.small |= (<u64>1) << <u64>num;
+      const sp = this.slotPtr + (<usize>num << 2);
+      if (load<i32>(sp) == 0) store<i32>(sp, n);
+    } else {
+      this.hasLarge = true;
+    }
+    const nums = new StaticArray<u32>(n);
+    const acts = new StaticArray<u8>(n);
+    const fl = new StaticArray<u8>(n);
+    const ch = new StaticArray<usize>(n);
+    memory.copy(changetype<usize>(nums), this.numsPtr, <usize>i << 2);
+    memory.copy(changetype<usize>(acts), this.actsPtr, <usize>i);
+    memory.copy(changetype<usize>(fl), this.flagsPtr, <usize>i);
+    memory.copy(changetype<usize>(ch), this.childPtr, <usize>i << alignof<usize>());
+    nums[i] = num;
+    acts[i] = act;
+    fl[i] = flags;
+    let cp: usize = 0;
+    if (child !== null) cp = changetype<usize>(child);
+    ch[i] = cp;
+    this.numsArr = nums;
+    this.actsArr = acts;
+    this.flagsArr = fl;
+    this.childArr = ch;
+    this.numsPtr = changetype<usize>(nums);
+    this.actsPtr = changetype<usize>(acts);
+    this.flagsPtr = changetype<usize>(fl);
+    this.childPtr = changetype<usize>(ch);
+    this.children.push(child);
+    this.count = n;
     return this;
   }
 
