@@ -177,7 +177,7 @@ function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, de
     const wt = <u32>(tag & 7);
     if (num == 0 || tag > 0xffffffff) return ERR_FIELD_NUMBER;
     if (wt == WT_SGROUP || wt == WT_EGROUP || wt > WT_I32) return ERR_WIRE_TYPE;
-    // Index of the field's first rule, -1 for none (MessageDesc.find).
+    // Index of the field's first rule, -1 for none (slot table below 64, else a scan).
     let idx: i32 = -1;
     if (num < 64) {
       if (slotPtr != 0) idx = load<i32>(slotPtr + (<usize>num << 2)) - 1;
@@ -233,8 +233,8 @@ function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, de
 
     if (act == ACT_KEY || act == ACT_KEY_NONEMPTY) {
       let st: i32;
-      if (request && changetype<Walk>(w).kind == KIND_ETCD) st = etcdKeyRequest(changetype<Walk>(w), num, v, n, changetype<Writer>(out));
-      else st = key(changetype<Walk>(w), act, changetype<MessageDesc>(d).flagsAt(idx), num, v, n, changetype<Writer>(out), fieldStart);
+      if (request && changetype<Walk>(w).kind == KIND_ETCD) st = etcdKeyRequest(w, num, v, n, out);
+      else st = key(w, act, changetype<MessageDesc>(d).flagsAt(idx), num, v, n, out, fieldStart);
       if (st != OK) return st;
     } else if (act == ACT_MSG || act == ACT_API_V2_ONLY) {
       if (act == ACT_API_V2_ONLY && request && !changetype<Walk>(w).apiV2) return ERR_UNSUPPORTED;
@@ -253,7 +253,7 @@ function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, de
     } else if (act == ACT_RANGE_END) {
       hasEnd = true; re = v; ren = n;
     } else if (act == ACT_REGION_KEY) {
-      const st = regionKey(changetype<Walk>(w), num, v, n, changetype<Writer>(out));
+      const st = regionKey(w, num, v, n, out);
       if (st != OK) return st;
     } else if (act == ACT_BUCKET_KEY) {
       if (request) changetype<Writer>(out).bytes(fieldStart, pos - fieldStart);
@@ -264,29 +264,29 @@ function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, de
   if (requireField != 0 && request && !seenRequired) return ERR_DENIED;
   if (changetype<MessageDesc>(d).matchField != 0 && !request && !matched) return ERR_OUT_OF_KEYSPACE;
   if (changetype<MessageDesc>(d).rangeKind != 0) {
-    const st = emitRange(changetype<Walk>(w), changetype<MessageDesc>(d), reverse, hasStart, rs, rsn, hasEnd, re, ren, changetype<Writer>(out));
+    const st = emitRange(w, d, reverse, hasStart, rs, rsn, hasEnd, re, ren, out);
     if (st != OK) return st;
   }
   if (bucketField != 0 && !request && bucketSpans.length > 0) {
-    const st = emitBuckets(changetype<Walk>(w), bucketField, changetype<Writer>(out));
+    const st = emitBuckets(w, bucketField, out);
     if (st != OK) return st;
   }
-  if (changetype<MessageDesc>(d).setKeyspace && request && changetype<Walk>(w).apiV2) appendKeyspaceFields(changetype<Walk>(w), changetype<Writer>(out));
+  if (changetype<MessageDesc>(d).setKeyspace && request && changetype<Walk>(w).apiV2) appendKeyspaceFields(w, out);
   if (ensureContextField != 0 && !seenContext && request && changetype<Walk>(w).apiV2) {
     // No Context at all would reach TiKV as an API-v1 request; give it the tenant's.
     const body = changetype<Writer>(out).beginNested(ensureContextField);
-    appendKeyspaceFields(changetype<Walk>(w), changetype<Writer>(out));
+    appendKeyspaceFields(w, out);
     changetype<Writer>(out).endNested(body);
   }
   return OK;
 }
 
 /** kvrpcpb.Context api_version(21) = V2 and keyspace_id(32) = the tenant's id. */
-function appendKeyspaceFields(w: Walk, out: Writer): void {
-  out.tag(21, WT_VARINT);
-  out.varint(2);
-  out.tag(32, WT_VARINT);
-  out.varint(<u64>w.ks.id);
+function appendKeyspaceFields(w: usize, out: usize): void {
+  changetype<Writer>(out).tag(21, WT_VARINT);
+  changetype<Writer>(out).varint(2);
+  changetype<Writer>(out).tag(32, WT_VARINT);
+  changetype<Writer>(out).varint(<u64>changetype<Walk>(w).ks.id);
 }
 
 /** Last value of a bool/varint field `num` in [start, end); false when absent or malformed (the walk reports malformed bytes). */
@@ -308,26 +308,26 @@ function prescanBool(start: usize, end: usize, num: u32): bool {
   return value;
 }
 
-function key(w: Walk, act: u8, flags: u8, num: u32, v: usize, n: usize, out: Writer, fieldStart: usize): i32 {
-  if (w.request) {
+function key(w: usize, act: u8, flags: u8, num: u32, v: usize, n: usize, out: usize, fieldStart: usize): i32 {
+  if (changetype<Walk>(w).request) {
     if (n == 0 && act == ACT_KEY_NONEMPTY) {
-      out.bytes(fieldStart, v - fieldStart);
+      changetype<Writer>(out).bytes(fieldStart, v - fieldStart);
       return OK;
     }
-    out.lenField2(num, w.pfx, w.pfxLen, v, n);
-    w.keys++;
+    changetype<Writer>(out).lenField2(num, changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen, v, n);
+    changetype<Walk>(w).keys++;
     return OK;
   }
   if (n == 0) {
-    out.bytes(fieldStart, v - fieldStart);
+    changetype<Writer>(out).bytes(fieldStart, v - fieldStart);
     return OK;
   }
-  if (!hasPrefix(v, n, w.chk, w.chkLen)) {
-    if ((flags & FLAG_FILTER) != 0) { w.filtered++; return OK; }
+  if (!hasPrefix(v, n, changetype<Walk>(w).chk, changetype<Walk>(w).chkLen)) {
+    if ((flags & FLAG_FILTER) != 0) { changetype<Walk>(w).filtered++; return OK; }
     return ERR_OUT_OF_KEYSPACE;
   }
-  out.lenField2(num, v + w.pfxLen, n - w.pfxLen, 0, 0);
-  w.keys++;
+  changetype<Writer>(out).lenField2(num, v + changetype<Walk>(w).pfxLen, n - changetype<Walk>(w).pfxLen, 0, 0);
+  changetype<Walk>(w).keys++;
   return OK;
 }
 
@@ -335,82 +335,82 @@ function key(w: Walk, act: u8, flags: u8, num: u32, v: usize, n: usize, out: Wri
  * A single etcd request key (Put; the key of a range without range_end): an empty key would
  * become the namespace itself, so it is refused; in separator mode the key must start with "/".
  */
-function etcdKeyRequest(w: Walk, num: u32, v: usize, n: usize, out: Writer): i32 {
+function etcdKeyRequest(w: usize, num: u32, v: usize, n: usize, out: usize): i32 {
   if (n == 0) return ERR_EMPTY_KEY;
-  if (w.ks.etcdSlash && load<u8>(v) != 0x2f) return ERR_ETCD_KEY_FORMAT;
-  out.lenField2(num, w.pfx, w.pfxLen, v, n);
-  w.keys++;
+  if (changetype<Walk>(w).ks.etcdSlash && load<u8>(v) != 0x2f) return ERR_ETCD_KEY_FORMAT;
+  changetype<Writer>(out).lenField2(num, changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen, v, n);
+  changetype<Walk>(w).keys++;
   return OK;
 }
 
 /** A single memcomparable region key: E(P‖D(k)) on requests; D, strip P, E on responses. */
-function regionKey(w: Walk, num: u32, v: usize, n: usize, out: Writer): i32 {
+function regionKey(w: usize, num: u32, v: usize, n: usize, out: usize): i32 {
   const s = scratchStart;
   s.reset();
-  if (w.request) {
-    s.bytes(w.pfx, w.pfxLen);
+  if (changetype<Walk>(w).request) {
+    s.bytes(changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen);
     if (n != 0) {
       const st = decodeRegionKey(v, n, s);
       if (st != OK) return st;
     }
     emitRegionKey(num, s.ptr, s.len, out);
-    w.keys++;
+    changetype<Walk>(w).keys++;
     return OK;
   }
-  if (n == 0) { out.tag(num, WT_LEN); out.varint(0); return OK; }
+  if (n == 0) { changetype<Writer>(out).tag(num, WT_LEN); changetype<Writer>(out).varint(0); return OK; }
   const st = decodeRegionKey(v, n, s);
   if (st != OK) return st;
-  if (!hasPrefix(s.ptr, s.len, w.pfx, w.pfxLen)) return ERR_OUT_OF_KEYSPACE;
-  emitRegionKey(num, s.ptr + w.pfxLen, s.len - w.pfxLen, out);
-  w.keys++;
+  if (!hasPrefix(s.ptr, s.len, changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen)) return ERR_OUT_OF_KEYSPACE;
+  emitRegionKey(num, s.ptr + changetype<Walk>(w).pfxLen, s.len - changetype<Walk>(w).pfxLen, out);
+  changetype<Walk>(w).keys++;
   return OK;
 }
 
-function emitRegionKey(num: u32, p: usize, n: usize, out: Writer): void {
-  out.tag(num, WT_LEN);
-  out.varint(<u64>encodedRegionKeyLen(n));
-  encodeRegionKey(p, n, out);
+function emitRegionKey(num: u32, p: usize, n: usize, out: usize): void {
+  changetype<Writer>(out).tag(num, WT_LEN);
+  changetype<Writer>(out).varint(<u64>encodedRegionKeyLen(n));
+  encodeRegionKey(p, n, changetype<Writer>(out));
 }
 
-function emitRaw(num: u32, a: usize, an: usize, b: usize, bn: usize, out: Writer): void {
-  out.lenField2(num, a, an, b, bn);
+function emitRaw(num: u32, a: usize, an: usize, b: usize, bn: usize, out: usize): void {
+  changetype<Writer>(out).lenField2(num, a, an, b, bn);
 }
 
 /** An etcd range bound: ns‖k clamped into [etcdScope, etcdEnd]. */
-function etcdBound(w: Walk, num: u32, k: usize, kn: usize, out: Writer): void {
+function etcdBound(w: usize, num: u32, k: usize, kn: usize, out: usize): void {
   const s = scratchStart;
   s.reset();
-  s.bytes(w.pfx, w.pfxLen);
+  s.bytes(changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen);
   s.bytes(k, kn);
-  if (compareBytes(s.ptr, s.len, w.chk, w.chkLen) < 0) emitRaw(num, w.chk, w.chkLen, 0, 0, out);
-  else if (compareBytes(s.ptr, s.len, w.end, w.endLen) > 0) emitRaw(num, w.end, w.endLen, 0, 0, out);
+  if (compareBytes(s.ptr, s.len, changetype<Walk>(w).chk, changetype<Walk>(w).chkLen) < 0) emitRaw(num, changetype<Walk>(w).chk, changetype<Walk>(w).chkLen, 0, 0, out);
+  else if (compareBytes(s.ptr, s.len, changetype<Walk>(w).end, changetype<Walk>(w).endLen) > 0) emitRaw(num, changetype<Walk>(w).end, changetype<Walk>(w).endLen, 0, 0, out);
   else emitRaw(num, s.ptr, s.len, 0, 0, out);
 }
 
-function emitRange(w: Walk, desc: MessageDesc, reverse: bool, hasStart: bool, rs: usize, rsn: usize,
-                   hasEnd: bool, re: usize, ren: usize, out: Writer): i32 {
-  const kind = desc.rangeKind;
-  const fs = desc.rangeStart, fe = desc.rangeEnd;
-  if (w.request) {
+function emitRange(w: usize, d: usize, reverse: bool, hasStart: bool, rs: usize, rsn: usize,
+                   hasEnd: bool, re: usize, ren: usize, out: usize): i32 {
+  const kind = changetype<MessageDesc>(d).rangeKind;
+  const fs = changetype<MessageDesc>(d).rangeStart, fe = changetype<MessageDesc>(d).rangeEnd;
+  if (changetype<Walk>(w).request) {
     if (kind == RANGE_RAW) {
       // client-go encodeRange: an empty end means "to the end of the keyspace" (N), never +inf.
       // Reverse scans carry the upper bound in start_key and the lower bound in end_key.
       if (!reverse) {
-        emitRaw(fs, w.pfx, w.pfxLen, rs, rsn, out);
-        if (ren == 0) emitRaw(fe, w.end, w.endLen, 0, 0, out);
-        else emitRaw(fe, w.pfx, w.pfxLen, re, ren, out);
+        emitRaw(fs, changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen, rs, rsn, out);
+        if (ren == 0) emitRaw(fe, changetype<Walk>(w).end, changetype<Walk>(w).endLen, 0, 0, out);
+        else emitRaw(fe, changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen, re, ren, out);
       } else {
-        if (rsn == 0) emitRaw(fs, w.end, w.endLen, 0, 0, out);
-        else emitRaw(fs, w.pfx, w.pfxLen, rs, rsn, out);
-        emitRaw(fe, w.pfx, w.pfxLen, re, ren, out);
+        if (rsn == 0) emitRaw(fs, changetype<Walk>(w).end, changetype<Walk>(w).endLen, 0, 0, out);
+        else emitRaw(fs, changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen, rs, rsn, out);
+        emitRaw(fe, changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen, re, ren, out);
       }
-      w.keys += 2;
+      changetype<Walk>(w).keys += 2;
       return OK;
     }
     if (kind == RANGE_REGION) {
       const s = scratchStart;
       s.reset();
-      s.bytes(w.pfx, w.pfxLen);
+      s.bytes(changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen);
       if (rsn != 0) {
         const st = decodeRegionKey(rs, rsn, s);
         if (st != OK) return st;
@@ -419,14 +419,14 @@ function emitRange(w: Walk, desc: MessageDesc, reverse: bool, hasStart: bool, rs
       const e = scratchEnd;
       e.reset();
       if (ren == 0) {
-        e.bytes(w.end, w.endLen);
+        e.bytes(changetype<Walk>(w).end, changetype<Walk>(w).endLen);
       } else {
-        e.bytes(w.pfx, w.pfxLen);
+        e.bytes(changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen);
         const st = decodeRegionKey(re, ren, e);
         if (st != OK) return st;
       }
       emitRegionKey(fe, e.ptr, e.len, out);
-      w.keys += 2;
+      changetype<Walk>(w).keys += 2;
       return OK;
     }
     if (kind == RANGE_ETCD) {
@@ -438,9 +438,9 @@ function emitRange(w: Walk, desc: MessageDesc, reverse: bool, hasStart: bool, rs
       // and an end above it ("1", "\xff") to etcdEnd, short of "/keyspaces/tidb/10".
       if (ren == 0) return etcdKeyRequest(w, fs, rs, rsn, out);
       etcdBound(w, fs, rs, rsn, out);
-      if (ren == 1 && load<u8>(re) == 0) emitRaw(fe, w.end, w.endLen, 0, 0, out);
+      if (ren == 1 && load<u8>(re) == 0) emitRaw(fe, changetype<Walk>(w).end, changetype<Walk>(w).endLen, 0, 0, out);
       else etcdBound(w, fe, re, ren, out);
-      w.keys += 2;
+      changetype<Walk>(w).keys += 2;
       return OK;
     }
     return OK;
@@ -461,30 +461,30 @@ function emitRange(w: Walk, desc: MessageDesc, reverse: bool, hasStart: bool, rs
     }
     s = a.ptr; sn = a.len; e = b.ptr; en = b.len;
   }
-  if (compareBytes(s, sn, w.end, w.endLen) >= 0) return ERR_OUT_OF_KEYSPACE;
-  if (en != 0 && compareBytes(e, en, w.pfx, w.pfxLen) <= 0) return ERR_OUT_OF_KEYSPACE;
+  if (compareBytes(s, sn, changetype<Walk>(w).end, changetype<Walk>(w).endLen) >= 0) return ERR_OUT_OF_KEYSPACE;
+  if (en != 0 && compareBytes(e, en, changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen) <= 0) return ERR_OUT_OF_KEYSPACE;
   // A start before the keyspace clamps to -inf (""), an end at or after its end to +inf ("").
-  const s2 = hasPrefix(s, sn, w.pfx, w.pfxLen) ? s + w.pfxLen : 0;
-  const s2n = s2 != 0 ? sn - w.pfxLen : 0;
-  const e2 = hasPrefix(e, en, w.pfx, w.pfxLen) ? e + w.pfxLen : 0;
-  const e2n = e2 != 0 ? en - w.pfxLen : 0;
+  const s2 = hasPrefix(s, sn, changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen) ? s + changetype<Walk>(w).pfxLen : 0;
+  const s2n = s2 != 0 ? sn - changetype<Walk>(w).pfxLen : 0;
+  const e2 = hasPrefix(e, en, changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen) ? e + changetype<Walk>(w).pfxLen : 0;
+  const e2n = e2 != 0 ? en - changetype<Walk>(w).pfxLen : 0;
   if (kind == RANGE_REGION) {
     if (hasStart) {
-      if (s2n == 0) { out.tag(fs, WT_LEN); out.varint(0); } else emitRegionKey(fs, s2, s2n, out);
+      if (s2n == 0) { changetype<Writer>(out).tag(fs, WT_LEN); changetype<Writer>(out).varint(0); } else emitRegionKey(fs, s2, s2n, out);
     }
     if (hasEnd) {
-      if (e2n == 0) { out.tag(fe, WT_LEN); out.varint(0); } else emitRegionKey(fe, e2, e2n, out);
+      if (e2n == 0) { changetype<Writer>(out).tag(fe, WT_LEN); changetype<Writer>(out).varint(0); } else emitRegionKey(fe, e2, e2n, out);
     }
   } else {
     if (hasStart) emitRaw(fs, s2, s2n, 0, 0, out);
     if (hasEnd) emitRaw(fe, e2, e2n, 0, 0, out);
   }
-  w.keys += 2;
+  changetype<Walk>(w).keys += 2;
   return OK;
 }
 
 /** client-go DecodeBucketKeys over the collected bucket boundaries, re-encoded for a v1 client. */
-function emitBuckets(w: Walk, num: u32, out: Writer): i32 {
+function emitBuckets(w: usize, num: u32, out: usize): i32 {
   const a = scratchStart;
   const count = bucketSpans.length;
   let wroteFirstEmpty = false;
@@ -499,30 +499,30 @@ function emitBuckets(w: Walk, num: u32, out: Writer): i32 {
       if (st != OK) return st;
     }
     const k = a.ptr, kn = a.len;
-    if (i == 0 && compareBytes(k, kn, w.pfx, w.pfxLen) < 0) {
-      out.tag(num, WT_LEN); out.varint(0);
+    if (i == 0 && compareBytes(k, kn, changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen) < 0) {
+      changetype<Writer>(out).tag(num, WT_LEN); changetype<Writer>(out).varint(0);
       wroteFirstEmpty = true; emitted++;
       continue;
     }
-    if (i == count - 1 && (kn == 0 || compareBytes(k, kn, w.end, w.endLen) >= 0)) {
-      out.tag(num, WT_LEN); out.varint(0);
+    if (i == count - 1 && (kn == 0 || compareBytes(k, kn, changetype<Walk>(w).end, changetype<Walk>(w).endLen) >= 0)) {
+      changetype<Writer>(out).tag(num, WT_LEN); changetype<Writer>(out).varint(0);
       emitted++;
       continue;
     }
-    if (hasPrefix(k, kn, w.pfx, w.pfxLen)) {
-      const rn = kn - w.pfxLen;
+    if (hasPrefix(k, kn, changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen)) {
+      const rn = kn - changetype<Walk>(w).pfxLen;
       if (rn == 0) {
         if (emitted > 0 && wroteFirstEmpty) continue;
-        out.tag(num, WT_LEN); out.varint(0);
+        changetype<Writer>(out).tag(num, WT_LEN); changetype<Writer>(out).varint(0);
         if (emitted == 0) wroteFirstEmpty = true;
         emitted++;
         continue;
       }
-      emitRegionKey(num, k + w.pfxLen, rn, out);
+      emitRegionKey(num, k + changetype<Walk>(w).pfxLen, rn, out);
       emitted++;
-      w.keys++;
+      changetype<Walk>(w).keys++;
     } else {
-      w.filtered++;
+      changetype<Walk>(w).filtered++;
     }
   }
   return OK;

@@ -45,20 +45,6 @@ export const KIND_TXN: u8 = 1;
 export const KIND_RAW: u8 = 2;
 export const KIND_ETCD: u8 = 3;
 
-/** One rule as an object (no longer stored: MessageDesc keeps its rules in primitive tables). */
-export class FieldRule {
-  num: u32;
-  act: u8;
-  child: MessageDesc | null;
-  flags: u8;
-  constructor(num: u32, act: u8, child: MessageDesc | null, flags: u8) {
-    this.num = num;
-    this.act = act;
-    this.child = child;
-    this.flags = flags;
-  }
-}
-
 export class MessageDesc {
   /**
    * The rules, as parallel primitive tables (built once; the walk reads them through the raw
@@ -114,20 +100,6 @@ export class MessageDesc {
     return this.hasLarge;
   }
 
-  /** Index of the first rule for field `num`, or -1. */
-  @inline find(num: u32): i32 {
-    if (num < 64) {
-      const sp = this.slotPtr;
-      if (sp == 0) return -1;
-      return load<i32>(sp + (<usize>num << 2)) - 1;
-    }
-    if (!this.hasLarge) return -1;
-    const p = this.numsPtr;
-    for (let i = 0, n = this.count; i < n; i++) {
-      if (load<u32>(p + (<usize>i << 2)) == num) return i;
-    }
-    return -1;
-  }
   @inline actAt(i: i32): u8 { return load<u8>(this.actsPtr + <usize>i); }
   @inline flagsAt(i: i32): u8 { return load<u8>(this.flagsPtr + <usize>i); }
   /** Raw pointer of rule i's child (0: none); the object is owned by `children`. */
