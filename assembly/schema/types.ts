@@ -87,18 +87,8 @@ export class MessageDesc {
   name: string;
   constructor(name: string) { this.name = name; }
 
-  /** Field numbers below 64 that have a rule, as bits; larger numbers are looked up in the rule tables. */
-  private small: u64 = 0;
+  /** True when some rule has a field number of 64 or more (looked up in the rule tables). */
   hasLarge: bool = false;
-
-  /**
-   * False when field `num` certainly has no rule: the walk's fast path for the fields it only
-   * copies, without touching the managed rule objects (each touch is a retain/release pair).
-   */
-  @inline mayHave(num: u32): bool {
-    if (num < 64) return ((this.small >> <u64>num) & 1) != 0;
-    return this.hasLarge;
-  }
 
   @inline actAt(i: i32): u8 { return load<u8>(this.actsPtr + <usize>i); }
   @inline flagsAt(i: i32): u8 { return load<u8>(this.flagsPtr + <usize>i); }
@@ -113,7 +103,6 @@ export class MessageDesc {
     const i = this.count;
     const n = i + 1;
     if (num < 64) {
-      this.small |= (<u64>1) << <u64>num;
       const sp = this.slotPtr + (<usize>num << 2);
       if (load<i32>(sp) == 0) store<i32>(sp, n);
     } else {
