@@ -14,7 +14,8 @@ const protoLoader = require('@grpc/proto-loader');
 const PROTO_DIR = path.join(__dirname, '..', 'proto', 'pd');
 const LOADER_OPTIONS = {
   keepCase: true, longs: Number, enums: Number, bytes: Buffer, defaults: true, arrays: true, oneofs: true,
-  includeDirs: [PROTO_DIR],
+  // metapb is shared with the TiKV subset one directory up.
+  includeDirs: [PROTO_DIR, path.join(PROTO_DIR, '..')],
 };
 const NULL_KEYSPACE = 0xffffffff;
 
