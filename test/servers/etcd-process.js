@@ -1,5 +1,5 @@
 // Starts and stops a REAL etcd (the Debian etcd-server package, installed by
-// scripts/install-etcd.sh) for the etcd end-to-end test: one member on 127.0.0.1, random free
+// scripts/install-system.sh) for the etcd end-to-end test: one member on 127.0.0.1, random free
 // ports, a temporary data dir removed on stop. etcd serves h2c gRPC on its client port, so an
 // Envoy can point its upstream at it. Missing etcd is an error with the fix, never a skip.
 'use strict';
@@ -26,7 +26,7 @@ function which(bin) {
 function etcdBinary() {
   const bin = process.env.ETCD_BIN || which('etcd');
   if (!bin || !fs.existsSync(bin)) {
-    throw new Error('etcd is not installed (no `etcd` on PATH and ETCD_BIN unset): run `scripts/install-etcd.sh` '
+    throw new Error('etcd is not installed (no `etcd` on PATH and ETCD_BIN unset): run `scripts/install-system.sh` '
       + '(as root: apt-get install -y etcd-server etcd-client)');
   }
   return bin;
@@ -35,7 +35,7 @@ function etcdBinary() {
 /** Path of etcdctl next to etcd or on PATH; throws when missing. */
 function etcdctlBinary() {
   const bin = process.env.ETCDCTL_BIN || which('etcdctl');
-  if (!bin) throw new Error('etcdctl is not installed: run `scripts/install-etcd.sh` (Debian package etcd-client)');
+  if (!bin) throw new Error('etcdctl is not installed: run `scripts/install-system.sh` (Debian package etcd-client)');
   return bin;
 }
 
