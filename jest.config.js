@@ -4,6 +4,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts', '**/*.test.js'],
+  // test/tidb is the real-TiDB suite: `npm run test:tidb` (jest.tidb.config.js), not `npm test`.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/tidb/'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/tsconfig.json' }] },
   testTimeout: 120000,
   verbose: false,

@@ -69,6 +69,9 @@ function tidbConfig(o) {
     // split-table: unistore's SplitRegion is a no-op; run-auto-analyze: less background noise.
     'split-table = false',
     `socket = "${o.socket}"`,
+    // Each tidb-server locks its temp dir, which defaults to one path per host:port.
+    `temp-dir = "${o.tmp}"`,
+    `tmp-storage-path = "${o.tmp}/tmp-storage"`,
   ];
   if (o.keyspaceName) lines.push(`keyspace-name = "${o.keyspaceName}"`);
   lines.push('[performance]', 'run-auto-analyze = false', '[log]', 'level = "info"', '');
@@ -185,7 +188,7 @@ async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wa
 
     const t1 = Date.now();
     for (const t of stack.tenants) {
-      fs.writeFileSync(f(`${t.name}-tidb.toml`), tidbConfig({ socket: t.socket, keyspaceName: mode === 'keyspace' ? t.name : null }));
+      fs.writeFileSync(f(`${t.name}-tidb.toml`), tidbConfig({ socket: t.socket, tmp: f(`${t.name}-tmp`), keyspaceName: mode === 'keyspace' ? t.name : null }));
       t.tidbProc = P.startProcess(`${t.name}-tidb-server`, t.ns, bins['tidb-server'], [
         '--store', 'tikv', '--path', '127.0.0.1:2379', '--host', '127.0.0.1', '-P', '4000', '--status', '10080',
         '--config', f(`${t.name}-tidb.toml`), '--log-file', f(`${t.name}-tidb.log`),
