@@ -2,7 +2,7 @@
 // rule of the schema is checked here too, because the filter must refuse a configuration
 // the manifest tool did not write. parseConfig never throws: it returns `error` instead.
 import { JsonReader, JValue, J_ARR, J_OBJ, J_STR, J_NUM } from "./json";
-import { Keyspace, Bytes, nextPrefix } from "../keyspace/keyspace";
+import { Keyspace, Bytes, nextPrefix, ETCD_RULE_SLASH, ETCD_RULE_NO_DIGIT } from "../keyspace/keyspace";
 
 export const DIRECTION_OUTBOUND: i32 = 0;
 export const DIRECTION_INBOUND: i32 = 1;
@@ -160,8 +160,9 @@ export function parseConfig(json: string): ConfigResult {
   }
   const ens = root.get("etcdNamespace");
   if (ens !== null) {
-    // With a trailing '/' the namespace is a plain prefix; without one (TiDB's own layout) every
-    // key must start with '/' (keyspace/keyspace.ts etcdSlash). A lone "/" would cover everybody.
+    // With a trailing '/' the namespace is a plain prefix; without one (TiDB's own layout) the
+    // keys are restricted so that no tenant reaches another's (etcdRuleFor, keyspace.ts
+    // ETCD_RULE_*). A lone "/" would cover everybody.
     if (ens.kind != J_STR || !ens.str.startsWith("/") || ens.str.length < 2) return err(r, "etcdNamespace: a string starting with '/' and at least one more character expected");
     c.etcdNamespace = ens.str;
   }
@@ -194,7 +195,7 @@ export function parseConfig(json: string): ConfigResult {
       for (let j = 0; j < c.tenants.length; j++) {
         if (c.tenants[j].keyspace.id == id) return err(r, where + ".keyspaceId: " + id.toString() + " is also used by tenant " + c.tenants[j].name);
       }
-      ks = Keyspace.apiV2(id, expandNamespace(c.etcdNamespace, id.toString(), name.str));
+      ks = Keyspace.apiV2(id, expandNamespace(c.etcdNamespace, id.toString(), name.str), etcdRuleFor(c.etcdNamespace));
     } else {
       if (pv === null || pv.kind != J_STR) return err(r, where + ".prefix: lowercase hex string required in prefix mode");
       const b = hexBytes(pv.str);
@@ -212,7 +213,7 @@ export function parseConfig(json: string): ConfigResult {
         const n = o.len < (b as Bytes).len ? o.len : (b as Bytes).len;
         if (memory.compare(o.ptr, (b as Bytes).ptr, n) == 0) return err(r, where + ".prefix: overlaps the prefix of tenant " + c.tenants[j].name);
       }
-      ks = Keyspace.withPrefix(b as Bytes, expandNamespace(c.etcdNamespace, id.toString(), name.str));
+      ks = Keyspace.withPrefix(b as Bytes, expandNamespace(c.etcdNamespace, id.toString(), name.str), etcdRuleFor(c.etcdNamespace));
     }
     for (let j = 0; j < c.tenants.length; j++) {
       if (c.tenants[j].name == name.str) return err(r, where + ".name: duplicate tenant " + name.str);
@@ -281,6 +282,20 @@ function duplicatePrincipal(c: Config, m: Match): string {
     }
   }
   return "";
+}
+
+/**
+ * The etcd key rule of a namespace template without a trailing '/' (with one, the keyspace
+ * uses the plain-prefix rule whatever this says). The no-digit rule (keys may be anything
+ * that does not start with 0-9, e.g. TiDB's "tidb/autoid/leader") is sound only when every
+ * tenant's namespace is the same text followed by its decimal id: a template whose only
+ * placeholder is one {id} at its end. Tenant names can be prefixes of each other ("a" and
+ * "a-b", "1" and "10"), so any other template keeps the slash rule (every key starts with '/').
+ */
+function etcdRuleFor(template: string): u8 {
+  const at = template.indexOf("{id}");
+  if (at >= 0 && at == template.length - 4 && !template.includes("{name}")) return ETCD_RULE_NO_DIGIT;
+  return ETCD_RULE_SLASH;
 }
 
 function expandNamespace(template: string, id: string, name: string): string {

@@ -3,6 +3,7 @@
 import {
   ERR_TRUNCATED, ERR_VARINT, ERR_WIRE_TYPE, ERR_FIELD_NUMBER, ERR_DEPTH, ERR_OUT_OF_KEYSPACE,
   ERR_DENIED, ERR_UNKNOWN_COMMAND, ERR_REGION_KEY, ERR_UNSUPPORTED, ERR_EMPTY_KEY, ERR_ETCD_KEY_FORMAT, ERR_COMPRESSED,
+  ERR_KEY_NOT_ALLOWED, ERR_ETCD_DIGIT_KEY, ERR_ETCD_RANGE_SPAN,
   ERR_FRAME_FLAG, ERR_OVERSIZE, ERR_FRAME_TRUNCATED, frameReason,
 } from "../proto/status";
 
@@ -37,6 +38,12 @@ export function refusalFor(status: i32, request: bool): Refusal {
     case ERR_OUT_OF_KEYSPACE: return new Refusal(GRPC_INTERNAL, where + " " + frameReason(status), "out_of_keyspace");
     case ERR_EMPTY_KEY: return new Refusal(GRPC_INVALID_ARGUMENT, frameReason(status), "empty_key");
     case ERR_ETCD_KEY_FORMAT: return new Refusal(GRPC_INVALID_ARGUMENT, frameReason(status), "etcd_key_format");
+    case ERR_ETCD_DIGIT_KEY: return new Refusal(GRPC_INVALID_ARGUMENT, frameReason(status), "etcd_key_format");
+    case ERR_ETCD_RANGE_SPAN: return new Refusal(GRPC_INVALID_ARGUMENT, frameReason(status), "etcd_range_span");
+    // The only table with keyUnder rules is PD meta storage (schema/metastorage.ts), so the
+    // message can say what is readable.
+    case ERR_KEY_NOT_ALLOWED:
+      return new Refusal(GRPC_PERMISSION_DENIED, frameReason(status) + " (PD meta storage: only keys under resource_group/, read-only)", "key_not_allowed");
     case ERR_TRUNCATED:
     case ERR_VARINT:
     case ERR_WIRE_TYPE:

@@ -22,6 +22,27 @@ export class Bytes {
   }
 }
 
+/** etcd key rule: the namespace ends in "/", so it is a plain prefix and any key is allowed. */
+export const ETCD_RULE_PLAIN: u8 = 0;
+/** etcd key rule: every key starts with "/" (a namespace that can be a prefix of another one). */
+export const ETCD_RULE_SLASH: u8 = 1;
+/**
+ * etcd key rule: no key starts with '0'..'9'. Sound when every namespace is one fixed text
+ * followed by the tenant's decimal id (no leading zeros): ns‖k of keyspace 1 can equal
+ * ns'‖k' of keyspace 10 only if k starts with "0". This is how TiDB's own keyspace mode
+ * concatenates, e.g. "/keyspaces/tidb/1" + "tidb/autoid/leader"
+ * (tidb pkg/autoid_service, meta/autoid/autoid_service.go).
+ */
+export const ETCD_RULE_NO_DIGIT: u8 = 2;
+
+/** p followed by one byte b. */
+function withByte(p: Bytes, b: u8): Bytes {
+  const out = new Bytes(p.buf.byteLength + 1);
+  memory.copy(out.ptr, p.ptr, p.len);
+  store<u8>(out.ptr + p.len, b);
+  return out;
+}
+
 /** P+1 over the whole byte string, with carry. Returns null when every byte is 0xFF. */
 export function nextPrefix(p: Bytes): Bytes | null {
   const n = p.buf.byteLength;
@@ -50,43 +71,60 @@ export class Keyspace {
    * keyspace layout) or "/keyspaces/tidb/1/" (the trailing-slash form).
    */
   etcd: Bytes;
+  /** Which etcd keys the tenant may use (ETCD_RULE_*, chosen from the namespace template). */
+  etcdRule: u8;
   /**
-   * The tenant's etcd key space starts at etcdScope and ends before etcdEnd. With a trailing
-   * slash etcdScope = ns; without one ("separator mode") etcdScope = ns‖"/" and every key must
-   * start with "/", so "/keyspaces/tidb/1/" never covers "/keyspaces/tidb/10…". Either way
-   * etcdEnd = nextPrefix(etcdScope), e.g. "/keyspaces/tidb/10" for keyspace 1.
+   * The tenant's etcd key space: [etcdScope, etcdEnd), plus [etcdHi, etcdHiEnd) under the
+   * no-digit rule (etcdHi is null otherwise). Every key in it starts with ns and no key of
+   * another tenant lies in it:
+   *   plain   ns ends in "/":                 [ns, nextPrefix(ns))
+   *   slash   keys start with "/":            [ns‖"/", ns‖"0")
+   *   noDigit keys do not start with 0-9:     [ns‖"\x00", ns‖"0") and [ns‖":", nextPrefix(ns))
+   * e.g. keyspace 1 under "/keyspaces/tidb/{id}": ["/keyspaces/tidb/1\x00", "/keyspaces/tidb/10")
+   * and ["/keyspaces/tidb/1:", "/keyspaces/tidb/2"); keyspaces 10-19, 100-199, ... all sort in
+   * between, in the gap ns‖"0" .. ns‖"9\xff…".
    */
   etcdScope: Bytes;
   etcdEnd: Bytes;
-  /** Separator mode: every etcd key must start with "/" (ns has no trailing slash). */
-  etcdSlash: bool;
+  etcdHi: Bytes | null = null;
+  etcdHiEnd: Bytes | null = null;
 
-  constructor(mode: i32, id: u32, txn: Bytes, raw: Bytes, etcd: Bytes) {
+  /**
+   * etcdRule: ETCD_RULE_NO_DIGIT is valid only when every tenant's namespace is the same text
+   * followed by its decimal keyspace id (config.ts decides from the template); it is ignored
+   * for a namespace with a trailing slash.
+   */
+  constructor(mode: i32, id: u32, txn: Bytes, raw: Bytes, etcd: Bytes, etcdRule: u8 = ETCD_RULE_SLASH) {
     this.mode = mode;
     this.id = id;
     this.txn = txn;
     this.raw = raw;
     this.etcd = etcd;
-    this.etcdSlash = etcd.len == 0 || load<u8>(etcd.ptr + etcd.len - 1) != 0x2f;
-    if (this.etcdSlash) {
-      const scope = new Bytes(etcd.buf.byteLength + 1);
-      memory.copy(scope.ptr, etcd.ptr, etcd.len);
-      store<u8>(scope.ptr + etcd.len, 0x2f);
-      this.etcdScope = scope;
-    } else {
+    if (etcd.len > 0 && load<u8>(etcd.ptr + etcd.len - 1) == 0x2f) etcdRule = ETCD_RULE_PLAIN;
+    this.etcdRule = etcdRule;
+    if (etcdRule == ETCD_RULE_PLAIN) {
       this.etcdScope = etcd;
+      this.etcdEnd = nextPrefix(etcd) as Bytes;
+    } else if (etcdRule == ETCD_RULE_SLASH) {
+      this.etcdScope = withByte(etcd, 0x2f);
+      this.etcdEnd = withByte(etcd, 0x30);
+    } else {
+      this.etcdScope = withByte(etcd, 0x00);
+      this.etcdEnd = withByte(etcd, 0x30);
+      this.etcdHi = withByte(etcd, 0x3a);
+      // ns starts with "/" (config.ts), so it is never all 0xFF and has a next prefix.
+      this.etcdHiEnd = nextPrefix(etcd) as Bytes;
     }
     // Configuration validation refuses prefixes with no next prefix (all 0xFF), so these
     // are never null here.
     this.txnEnd = nextPrefix(txn) as Bytes;
     this.rawEnd = nextPrefix(raw) as Bytes;
-    this.etcdEnd = nextPrefix(this.etcdScope) as Bytes;
   }
 
   /** API-v2 keyspace for id (1..0xFFFFFE). */
-  static apiV2(id: u32, etcdNamespace: string): Keyspace {
+  static apiV2(id: u32, etcdNamespace: string, etcdRule: u8 = ETCD_RULE_SLASH): Keyspace {
     const ks = new Keyspace(MODE_API_V2, id, Keyspace.v2Prefix(0x78, id), Keyspace.v2Prefix(0x72, id),
-      Bytes.fromString(etcdNamespace));
+      Bytes.fromString(etcdNamespace), etcdRule);
     // client-go codecV2: N = BigEndian.PutUint32(Uint32(P) + 1), always 4 bytes. nextPrefix
     // would drop the trailing zero bytes (id 255: 78 00 01 instead of 78 00 01 00), and TiKV's
     // ApiV2::parse_keyspace refuses range bounds shorter than 4 bytes. id <= 0xFFFFFE here.
@@ -96,8 +134,8 @@ export class Keyspace {
   }
 
   /** Prefix-mode keyspace: the same configured prefix for txn and raw keys. */
-  static withPrefix(prefix: Bytes, etcdNamespace: string): Keyspace {
-    return new Keyspace(MODE_PREFIX, 0, prefix, prefix, Bytes.fromString(etcdNamespace));
+  static withPrefix(prefix: Bytes, etcdNamespace: string, etcdRule: u8 = ETCD_RULE_SLASH): Keyspace {
+    return new Keyspace(MODE_PREFIX, 0, prefix, prefix, Bytes.fromString(etcdNamespace), etcdRule);
   }
 
   static v2Prefix(mode: u8, id: u32): Bytes {

@@ -8,16 +8,17 @@ import {
 import { Writer } from "./writer";
 import {
   OK, ERR_WIRE_TYPE, ERR_FIELD_NUMBER, ERR_DEPTH, ERR_OUT_OF_KEYSPACE, ERR_DENIED,
-  ERR_UNKNOWN_COMMAND, ERR_UNSUPPORTED, ERR_EMPTY_KEY, ERR_ETCD_KEY_FORMAT, MAX_DEPTH, ERR_TRUNCATED, ERR_VARINT,
+  ERR_UNKNOWN_COMMAND, ERR_UNSUPPORTED, ERR_KEY_NOT_ALLOWED, MAX_DEPTH, ERR_TRUNCATED, ERR_VARINT,
 } from "./status";
 import {
   MessageDesc, ACT_KEY, ACT_KEY_NONEMPTY, ACT_MSG, ACT_KEYSPACE_FIELD, ACT_DENY,
   ACT_REGION_KEY, ACT_KEYSPACE_ID, ACT_RANGE_START, ACT_RANGE_END, ACT_BUCKET_KEY, ACT_API_V2_ONLY,
-  ACT_KEYSPACE_MATCH,
+  ACT_KEYSPACE_MATCH, ACT_KEY_UNDER, ACT_END_UNDER,
   FLAG_FILTER, RANGE_RAW, RANGE_REGION, RANGE_ETCD, KIND_INHERIT, KIND_TXN, KIND_RAW, KIND_ETCD,
 } from "../schema/types";
 import { Keyspace, MODE_API_V2 } from "../keyspace/keyspace";
 import { hasPrefix, compareBytes, encodeRegionKey, decodeRegionKey, encodedRegionKeyLen } from "../keyspace/codec";
+import { etcdKeyStatus, etcdOwns, emitEtcdRange } from "../keyspace/etcd";
 
 /** Per-call walk state: the tenant, the direction, and counters for metrics. */
 export class Walk {
@@ -49,9 +50,9 @@ export class Walk {
     if (kind == KIND_RAW) {
       this.pfx = ks.raw.ptr; this.pfxLen = ks.raw.len; this.end = ks.rawEnd.ptr; this.endLen = ks.rawEnd.len;
     } else if (kind == KIND_ETCD) {
+      // etcd: requests get ns; which keys and ranges are allowed, and which response keys are
+      // the tenant's, is keyspace/etcd.ts (the key space can have two parts).
       this.pfx = ks.etcd.ptr; this.pfxLen = ks.etcd.len; this.end = ks.etcdEnd.ptr; this.endLen = ks.etcdEnd.len;
-      // etcd: the key space is [etcdScope, etcdEnd), which in separator mode starts one "/"
-      // after the namespace (keyspace.ts).
       this.chk = ks.etcdScope.ptr; this.chkLen = ks.etcdScope.len;
       return;
     } else {
@@ -233,9 +234,16 @@ function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, de
 
     if (act == ACT_KEY || act == ACT_KEY_NONEMPTY) {
       let st: i32;
-      if (request && changetype<Walk>(w).kind == KIND_ETCD) st = etcdKeyRequest(w, num, v, n, out);
-      else st = key(w, act, changetype<MessageDesc>(d).flagsAt(idx), num, v, n, out, fieldStart);
+      if (changetype<Walk>(w).kind == KIND_ETCD) {
+        if (request) st = etcdKeyRequest(w, num, v, n, out);
+        else st = etcdKeyResponse(w, changetype<MessageDesc>(d).flagsAt(idx), num, v, n, out, fieldStart);
+      } else {
+        st = key(w, act, changetype<MessageDesc>(d).flagsAt(idx), num, v, n, out, fieldStart);
+      }
       if (st != OK) return st;
+    } else if (act == ACT_KEY_UNDER || act == ACT_END_UNDER) {
+      if (!underPrefix(d, act, v, n)) return request ? ERR_KEY_NOT_ALLOWED : ERR_OUT_OF_KEYSPACE;
+      changetype<Writer>(out).bytes(fieldStart, pos - fieldStart);
     } else if (act == ACT_MSG || act == ACT_API_V2_ONLY) {
       if (act == ACT_API_V2_ONLY && request && !changetype<Walk>(w).apiV2) return ERR_UNSUPPORTED;
       const mark = changetype<Writer>(out).len;
@@ -261,7 +269,10 @@ function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, de
     }
   }
   if (inRun) changetype<Writer>(out).bytes(runStart, pos - runStart);
-  if (requireField != 0 && request && !seenRequired) return ERR_DENIED;
+  if (requireField != 0 && request && !seenRequired) {
+    // keyUnder makes its key field required: an absent key is the empty key, outside the prefix.
+    return changetype<MessageDesc>(d).underPtr != 0 ? ERR_KEY_NOT_ALLOWED : ERR_DENIED;
+  }
   if (changetype<MessageDesc>(d).matchField != 0 && !request && !matched) return ERR_OUT_OF_KEYSPACE;
   if (changetype<MessageDesc>(d).rangeKind != 0) {
     const st = emitRange(w, d, reverse, hasStart, rs, rsn, hasEnd, re, ren, out);
@@ -332,15 +343,46 @@ function key(w: usize, act: u8, flags: u8, num: u32, v: usize, n: usize, out: us
 }
 
 /**
- * A single etcd request key (Put; the key of a range without range_end): an empty key would
- * become the namespace itself, so it is refused; in separator mode the key must start with "/".
+ * A single etcd request key (Put; the key of a range without range_end): ns‖key, when the
+ * tenant's key rule allows the key (keyspace/etcd.ts etcdKeyStatus).
  */
 function etcdKeyRequest(w: usize, num: u32, v: usize, n: usize, out: usize): i32 {
-  if (n == 0) return ERR_EMPTY_KEY;
-  if (changetype<Walk>(w).ks.etcdSlash && load<u8>(v) != 0x2f) return ERR_ETCD_KEY_FORMAT;
+  const st = etcdKeyStatus(changetype<Walk>(w).ks, v, n);
+  if (st != OK) return st;
   changetype<Writer>(out).lenField2(num, changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen, v, n);
   changetype<Walk>(w).keys++;
   return OK;
+}
+
+/**
+ * An etcd response key: checked to be one of the tenant's (keyspace/etcd.ts etcdOwns), not
+ * just to start with ns as the namespace wrapper assumes, then stripped of ns. A foreign key
+ * fails the response, or is dropped from a FLAG_FILTER field (LeaseTimeToLive keys).
+ */
+function etcdKeyResponse(w: usize, flags: u8, num: u32, v: usize, n: usize, out: usize, fieldStart: usize): i32 {
+  if (n == 0) {
+    changetype<Writer>(out).bytes(fieldStart, v - fieldStart);
+    return OK;
+  }
+  if (!etcdOwns(changetype<Walk>(w).ks, v, n)) {
+    if ((flags & FLAG_FILTER) != 0) { changetype<Walk>(w).filtered++; return OK; }
+    return ERR_OUT_OF_KEYSPACE;
+  }
+  changetype<Writer>(out).lenField2(num, v + changetype<Walk>(w).pfxLen, n - changetype<Walk>(w).pfxLen, 0, 0);
+  changetype<Walk>(w).keys++;
+  return OK;
+}
+
+/**
+ * ACT_KEY_UNDER: [v, v+n) starts with the message's allowed prefix. ACT_END_UNDER: empty (one
+ * key), starting with the prefix, or exactly its end ("every key under the prefix").
+ */
+function underPrefix(d: usize, act: u8, v: usize, n: usize): bool {
+  const p = changetype<MessageDesc>(d).underPtr, pn = changetype<MessageDesc>(d).underLen;
+  if (hasPrefix(v, n, p, pn)) return true;
+  if (act != ACT_END_UNDER) return false;
+  if (n == 0) return true;
+  return compareBytes(v, n, changetype<MessageDesc>(d).underEndPtr, changetype<MessageDesc>(d).underEndLen) == 0;
 }
 
 /** A single memcomparable region key: E(P‖D(k)) on requests; D, strip P, E on responses. */
@@ -374,17 +416,6 @@ function emitRegionKey(num: u32, p: usize, n: usize, out: usize): void {
 
 function emitRaw(num: u32, a: usize, an: usize, b: usize, bn: usize, out: usize): void {
   changetype<Writer>(out).lenField2(num, a, an, b, bn);
-}
-
-/** An etcd range bound: ns‖k clamped into [etcdScope, etcdEnd]. */
-function etcdBound(w: usize, num: u32, k: usize, kn: usize, out: usize): void {
-  const s = scratchStart;
-  s.reset();
-  s.bytes(changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen);
-  s.bytes(k, kn);
-  if (compareBytes(s.ptr, s.len, changetype<Walk>(w).chk, changetype<Walk>(w).chkLen) < 0) emitRaw(num, changetype<Walk>(w).chk, changetype<Walk>(w).chkLen, 0, 0, out);
-  else if (compareBytes(s.ptr, s.len, changetype<Walk>(w).end, changetype<Walk>(w).endLen) > 0) emitRaw(num, changetype<Walk>(w).end, changetype<Walk>(w).endLen, 0, 0, out);
-  else emitRaw(num, s.ptr, s.len, 0, 0, out);
 }
 
 function emitRange(w: usize, d: usize, reverse: bool, hasStart: bool, rs: usize, rsn: usize,
@@ -432,14 +463,14 @@ function emitRange(w: usize, d: usize, reverse: bool, hasStart: bool, rs: usize,
     if (kind == RANGE_ETCD) {
       // etcd client/v3/namespace: an empty range_end is a single key (etcdKeyRequest's rules);
       // "\x00" means every key from `key` on, which must stop at the end of the tenant's key
-      // space. Both bounds of a range are ns‖bound clamped into [etcdScope, etcdEnd]: with a
-      // trailing-slash namespace that is a no-op; in separator mode it maps a start below "/"
-      // (empty, or "\x00" from WithPrefix("")/WithFromKey("")) to the first key of the tenant
-      // and an end above it ("1", "\xff") to etcdEnd, short of "/keyspaces/tidb/10".
+      // space. Both bounds are ns‖bound clamped into the part of the tenant's key space the
+      // range meets (keyspace/etcd.ts): with a trailing-slash namespace that is a no-op; under
+      // the slash rule it maps a start below "/" (empty, or "\x00" from WithPrefix("")) to the
+      // tenant's first key and an end above its keys ("1", "\xff") short of "/keyspaces/tidb/10".
       if (ren == 0) return etcdKeyRequest(w, fs, rs, rsn, out);
-      etcdBound(w, fs, rs, rsn, out);
-      if (ren == 1 && load<u8>(re) == 0) emitRaw(fe, changetype<Walk>(w).end, changetype<Walk>(w).endLen, 0, 0, out);
-      else etcdBound(w, fe, re, ren, out);
+      const toEnd = ren == 1 && load<u8>(re) == 0;
+      const st = emitEtcdRange(changetype<Walk>(w).ks, fs, rs, rsn, fe, re, ren, toEnd, changetype<Writer>(out));
+      if (st != OK) return st;
       changetype<Walk>(w).keys += 2;
       return OK;
     }

@@ -25,8 +25,14 @@ export const ERR_REGION_KEY: i32 = 9;
 export const ERR_UNSUPPORTED: i32 = 10;
 /** An etcd request with an empty key and no range end. */
 export const ERR_EMPTY_KEY: i32 = 11;
-/** An etcd key without the leading '/' while etcdNamespace has no trailing slash (separator mode). */
+/** An etcd key without the leading '/' while etcdNamespace has no trailing slash and does not end in {id} ("/" rule). */
 export const ERR_ETCD_KEY_FORMAT: i32 = 16;
+/** A request key outside the only prefix the method allows (MessageDesc.keyUnder: PD meta storage). */
+export const ERR_KEY_NOT_ALLOWED: i32 = 17;
+/** An etcd key starting with '0'..'9' while the namespace ends in the decimal keyspace id (no-digit rule). */
+export const ERR_ETCD_DIGIT_KEY: i32 = 18;
+/** An etcd range that meets both parts of a no-digit key space (keys below "0" and keys from ":" on). */
+export const ERR_ETCD_RANGE_SPAN: i32 = 19;
 
 export const MAX_DEPTH: i32 = 32;
 
@@ -46,6 +52,9 @@ export function statusReason(status: i32): string {
     case ERR_UNSUPPORTED: return "not supported in prefix mode";
     case ERR_EMPTY_KEY: return "empty etcd key";
     case ERR_ETCD_KEY_FORMAT: return "etcd keys must start with '/'";
+    case ERR_KEY_NOT_ALLOWED: return "key outside the prefix this method may read";
+    case ERR_ETCD_DIGIT_KEY: return "etcd keys must not start with a digit (the namespace ends in the keyspace id)";
+    case ERR_ETCD_RANGE_SPAN: return "etcd range covers keys on both sides of the digits '0'..'9', which would include other keyspaces; use a prefix such as '/' or 'tidb/'";
   }
   return "unknown error";
 }

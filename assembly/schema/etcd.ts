@@ -2,11 +2,12 @@
 // client/v3/namespace (keyfields.md §6): every request key gets the tenant's namespace (e.g.
 // "/keyspaces/tidb/1"), an empty range_end is a single key, a range_end of "\x00" ("every key
 // from here on") stops at the end of the tenant's key space, and an empty key with an empty
-// range_end is refused. Without a trailing slash on the namespace, single keys must start with
-// "/" and range bounds are clamped to [ns‖"/", ns‖"0"] (keyspace/keyspace.ts, rewrite.ts
-// emitRange), so keyspace 1 never reaches "/keyspaces/tidb/10…". Unlike the namespace wrapper, responses are CHECKED before the namespace is
-// stripped: a key outside the namespace fails the call (only LeaseTimeToLive keys are filtered,
-// as the wrapper does). Field numbers: etcd api/etcdserverpb/rpc.proto, api/mvccpb/kv.proto.
+// range_end is refused. Without a trailing slash on the namespace, a key rule (no key starts
+// with a digit under the default "/keyspaces/tidb/{id}"; every key starts with "/" otherwise)
+// and range clamping keep keyspace 1 away from "/keyspaces/tidb/10…" (keyspace/etcd.ts).
+// Unlike the namespace wrapper, responses are CHECKED before the namespace is stripped: a key
+// outside the tenant's key space fails the call (only LeaseTimeToLive keys are filtered, as
+// the wrapper does). Field numbers: etcd api/etcdserverpb/rpc.proto, api/mvccpb/kv.proto.
 import { MessageDesc, RANGE_ETCD, KIND_ETCD } from "./types";
 
 function m(name: string): MessageDesc { return new MessageDesc(name).withKind(KIND_ETCD); }
@@ -36,7 +37,7 @@ export const NoKeysRequest = m("etcdserverpb.(no keys)");
 
 // ---- responses ------------------------------------------------------------------------------
 
-/** mvccpb.KeyValue: key(1) must start with the tenant's key space (etcdScope); the namespace is stripped. */
+/** mvccpb.KeyValue: key(1) must lie in the tenant's key space (keyspace/etcd.ts etcdOwns); the namespace is stripped. */
 const KeyValue = m("mvccpb.KeyValue").key(1);
 /** RangeResponse: kvs(2)[]. */
 export const RangeResponse = m("etcdserverpb.RangeResponse").msg(2, KeyValue);

@@ -4,6 +4,8 @@ import { MessageDesc } from "./types";
 import * as T from "./tikv";
 import * as PD from "./pd";
 import * as E from "./etcd";
+import * as MS from "./metastorage";
+import * as RM from "./resource";
 
 /** Both directions are walked with the method's tables. */
 export const POLICY_REWRITE: i32 = 0;
@@ -180,8 +182,13 @@ function pd(): void {
   rewrite(p + "DeleteGCBarrier", PD.ScopedRequest, PD.PlainRequest, true);
   rewrite(p + "GetGCState", PD.ScopedRequest, PD.PlainRequest, true);
   rewrite(p + "GetAllKeyspacesGCStates", PD.PlainRequest, PD.GetAllKeyspacesGCStatesResponse, true);
-  deny(p + "UpdateGCSafePoint", "the global GC safe point belongs to the cluster, not a tenant");
-  deny(p + "UpdateServiceGCSafePoint", "global service safe points hold GC for every keyspace; use UpdateServiceSafePointV2");
+  // TiDB 8.5's GC worker sends UpdateServiceGCSafePoint("gc_worker") once per run (tidb
+  // pkg/store/gcworker/gc_worker.go setGCWorkerServiceSafePoint); refused, it logs "failed to
+  // update service safe point", skips the run and retries on the next tick (no crash). GC per
+  // tenant is not designed yet: see docs/pd-etcd.md, GC policy.
+  const noGc = "GC is not yet supported per tenant: ";
+  deny(p + "UpdateGCSafePoint", noGc + "the global GC safe point belongs to the cluster, not a tenant");
+  deny(p + "UpdateServiceGCSafePoint", noGc + "a global service safe point holds GC for every keyspace (run GC from the platform; UpdateServiceSafePointV2 is scoped)");
   deny(p + "SetGlobalGCBarrier", "global GC barriers hold GC for every keyspace");
   deny(p + "DeleteGlobalGCBarrier", "global GC barriers belong to the cluster");
 
@@ -222,21 +229,25 @@ function pd(): void {
   deny(ns + "GetAllNamespaces", nsWhy);
   deny(ns + "UpdateNamespaceState", nsWhy);
 
+  // PD meta storage reads PD's etcd with raw keys: reads inside "resource_group/" only
+  // (schema/metastorage.ts), writes never.
   const ms = "/meta_storagepb.MetaStorage/";
-  const msWhy = "PD meta storage is not namespaced per tenant";
-  deny(ms + "Watch", msWhy);
-  deny(ms + "Get", msWhy);
+  rewrite(ms + "Get", MS.GetRequest, MS.GetResponse);
+  rewriteStream(ms + "Watch", MS.WatchRequest, MS.WatchResponse);
+  const msWhy = "PD meta storage is shared by every tenant and read-only for tenants";
   deny(ms + "Put", msWhy);
   deny(ms + "Delete", msWhy);
 
+  // Resource groups are cluster-wide (schema/resource.ts): a tenant uses them (normally
+  // "default") and reports its consumption to them, but never changes them.
   const rm = "/resource_manager.ResourceManager/";
-  const rmWhy = "resource groups are shared by every tenant";
-  deny(rm + "ListResourceGroups", rmWhy);
-  deny(rm + "GetResourceGroup", rmWhy);
+  rewrite(rm + "ListResourceGroups", RM.ListResourceGroupsRequest, RM.Untouched);
+  rewrite(rm + "GetResourceGroup", RM.GetResourceGroupRequest, RM.Untouched);
+  rewriteStream(rm + "AcquireTokenBuckets", RM.TokenBucketsRequest, RM.Untouched);
+  const rmWhy = "resource groups are shared by every tenant; create them on the platform";
   deny(rm + "AddResourceGroup", rmWhy);
   deny(rm + "ModifyResourceGroup", rmWhy);
   deny(rm + "DeleteResourceGroup", rmWhy);
-  deny(rm + "AcquireTokenBuckets", rmWhy);
 
   const gc = "/gcpb.GC/";
   const gcWhy = "the gcpb GC service is cluster-wide";
@@ -304,5 +315,16 @@ function etcd(): void {
   deny(lk + "Unlock", lkWhy);
 }
 
+// gRPC health checking (grpc/grpc-proto grpc/health/v1/health.proto): client-go probes a store
+// after send failures (internal/locate/store_cache.go invokeKVStatusAPI), the PD client probes
+// PD members (servicediscovery/service_discovery.go). A service name in, a status out: no keys,
+// on either port.
+function health(): void {
+  const h = "/grpc.health.v1.Health/";
+  pass(h + "Check");
+  pass(h + "Watch");
+}
+
 pd();
 etcd();
+health();

@@ -30,6 +30,21 @@ export const ACT_API_V2_ONLY: u8 = 11;
  */
 export const ACT_KEYSPACE_MATCH: u8 = 12;
 
+/**
+ * A bytes field that must start with the message's allowed prefix (MessageDesc.keyUnder): a
+ * request that breaks it is refused (ERR_KEY_NOT_ALLOWED, PERMISSION_DENIED), a response
+ * fails (ERR_OUT_OF_KEYSPACE). The field is copied unchanged: this rule restricts, it never
+ * rewrites. For services that address a store shared by every tenant with raw keys (PD meta
+ * storage), where a tenant may read one well-known subtree and nothing else.
+ */
+export const ACT_KEY_UNDER: u8 = 13;
+/**
+ * The range_end paired with an ACT_KEY_UNDER key (MessageDesc.endUnder): empty (a single key),
+ * starting with the prefix, or exactly the end of the prefix (nextPrefix: "every key under
+ * it"). Anything else, including "\x00" (every key from `key` on), is refused as ACT_KEY_UNDER.
+ */
+export const ACT_END_UNDER: u8 = 14;
+
 /** Field flag: in a response, drop this element (instead of failing the call) when it lies outside the keyspace. */
 export const FLAG_FILTER: u8 = 1;
 
@@ -83,6 +98,16 @@ export class MessageDesc {
   bucketField: u32 = 0;
   /** Responses: the varint keyspace-id field that must be present and equal the tenant's id. 0: none. */
   matchField: u32 = 0;
+  /**
+   * ACT_KEY_UNDER / ACT_END_UNDER: the allowed prefix and its end (nextPrefix), one pair per
+   * message, as raw pointers into `under` and `underEnd` (kept alive here).
+   */
+  private under: ArrayBuffer = new ArrayBuffer(0);
+  private underEnd: ArrayBuffer = new ArrayBuffer(0);
+  underPtr: usize = 0;
+  underLen: usize = 0;
+  underEndPtr: usize = 0;
+  underEndLen: usize = 0;
 
   name: string;
   constructor(name: string) { this.name = name; }
@@ -169,6 +194,40 @@ export class MessageDesc {
   keyspaceIdFilter(num: u32): MessageDesc {
     this.matchField = num;
     return this.add(num, ACT_KEYSPACE_MATCH, null, 0);
+  }
+  /**
+   * Rule ACT_KEY_UNDER on bytes field `num`: it must start with `prefix` (non-empty, not all
+   * 0xFF), and requests must carry it. A message has one allowed prefix: the last one given
+   * wins for all its rules.
+   */
+  keyUnder(num: u32, prefix: string): MessageDesc {
+    this.setUnder(prefix);
+    // An absent key is the empty key, which is outside every prefix: a request without the
+    // field is refused too (walkFields, requireField).
+    if (this.requireField == 0) this.requireField = num;
+    return this.add(num, ACT_KEY_UNDER, null, 0);
+  }
+  /** Rule ACT_END_UNDER on bytes field `num` (a range_end), with the same prefix as keyUnder. */
+  endUnder(num: u32, prefix: string): MessageDesc {
+    this.setUnder(prefix);
+    return this.add(num, ACT_END_UNDER, null, 0);
+  }
+  private setUnder(prefix: string): void {
+    const p = String.UTF8.encode(prefix);
+    const n = p.byteLength;
+    // The end of the prefix: the prefix with its last byte below 0xFF incremented and the
+    // bytes after it dropped. The tables only use ASCII prefixes, so the last byte is the one.
+    let cut = n;
+    while (cut > 0 && load<u8>(changetype<usize>(p) + <usize>(cut - 1)) == 0xff) cut--;
+    const e = new ArrayBuffer(cut);
+    memory.copy(changetype<usize>(e), changetype<usize>(p), <usize>cut);
+    if (cut > 0) store<u8>(changetype<usize>(e) + <usize>(cut - 1), load<u8>(changetype<usize>(e) + <usize>(cut - 1)) + 1);
+    this.under = p;
+    this.underEnd = e;
+    this.underPtr = changetype<usize>(p);
+    this.underLen = <usize>n;
+    this.underEndPtr = changetype<usize>(e);
+    this.underEndLen = <usize>cut;
   }
   withKind(kind: u8): MessageDesc { this.kind = kind; return this; }
   strictOneof(): MessageDesc { this.strict = true; return this; }

@@ -1,12 +1,15 @@
-// End-to-end: a REAL etcd (Debian etcd-server, scripts/install-etcd.sh) behind real Envoys with
+// End-to-end: a REAL etcd (Debian etcd-server, scripts/install-system.sh) behind real Envoys with
 // the tidb-mesh filter, driven by real clients: the etcd3 npm client and etcdctl. Three tenants
 // with keyspace ids 1, 10 and 100 (byte prefixes of each other as decimal strings) write the
 // SAME keys; a direct client (no Envoy) shows the raw etcd layout.
 //
 // Namespaces come from the default etcdNamespace "/keyspaces/tidb/{id}" (TiDB's own keyspace
-// layout, separator mode): a TiDB key "/tidb/ddl/x" of keyspace 1 is stored as
-// "/keyspaces/tidb/1/tidb/ddl/x", keyspace 1's key space is ["/keyspaces/tidb/1/",
-// "/keyspaces/tidb/10"), and every key must start with "/".
+// layout, no-digit rule): a TiDB key "/tidb/ddl/x" of keyspace 1 is stored as
+// "/keyspaces/tidb/1/tidb/ddl/x" and "tidb/autoid/leader" (no leading "/", TiDB's autoid
+// service) as "/keyspaces/tidb/1tidb/autoid/leader". Keys starting with a digit are refused
+// ("/keyspaces/tidb/1" + "0/x" is keyspace 10's "/x"), so keyspace 1's key space is
+// ["/keyspaces/tidb/1\x00", "/keyspaces/tidb/10") and ["/keyspaces/tidb/1:", "/keyspaces/tidb/2"),
+// and a range that would need both parts (every key) is refused.
 'use strict';
 
 const fs = require('fs');
@@ -92,27 +95,66 @@ describe('KV through the filter (etcd3 client)', () => {
     await raw.delete().key('/keyspaces/tidb/10/tidb/store/gcworker/saved_safe_point');
   });
 
-  test('a key without the leading "/" is INVALID_ARGUMENT (put, get, delete); nothing is written', async () => {
+  test('a key starting with a digit is INVALID_ARGUMENT (put, get, delete): "/keyspaces/tidb/1" + "0/x" would be keyspace 10\'s key', async () => {
     needSetup();
-    expect(await codeOf(clients[1].put('tidb/x').value('v'))).toBe(GRPC.INVALID_ARGUMENT);
     expect(await codeOf(clients[1].put('0/tidb/x').value('v'))).toBe(GRPC.INVALID_ARGUMENT);
-    expect(await codeOf(clients[1].get('tidb/x').string())).toBe(GRPC.INVALID_ARGUMENT);
+    expect(await codeOf(clients[1].put('9').value('v'))).toBe(GRPC.INVALID_ARGUMENT);
+    expect(await codeOf(clients[1].get('0/tidb/domain/ver').string())).toBe(GRPC.INVALID_ARGUMENT);
     expect(await codeOf(clients[1].delete().key('0/tidb/domain/ver').exec())).toBe(GRPC.INVALID_ARGUMENT);
-    expect(await rawKeys('/keyspaces/tidb/1tidb')).toEqual([]);
+    expect(await raw.get('/keyspaces/tidb/10/tidb/domain/ver').string()).toBe(VALUE(10, '/tidb/domain/ver'));
     expect(await rawKeys('/keyspaces/tidb/10/tidb/x')).toEqual([]);
+    expect(await rawKeys('/keyspaces/tidb/19')).toEqual([]);
   });
 
-  test('keys between the namespace and its "/" (written by someone else) are outside every range of keyspace 1', async () => {
+  test('keys without "/" (TiDB\'s "tidb/autoid/leader"): each tenant reads its own; the raw view is "/keyspaces/tidb/<id>tidb/autoid/leader"', async () => {
     needSetup();
-    const stray = ['/keyspaces/tidb/1', '/keyspaces/tidb/1-x', '/keyspaces/tidb/1.x', '/keyspaces/tidb/1\u0000'];
+    const k = 'tidb/autoid/leader';
+    await clients[1].put(k).value('leader-of-1');
+    await clients[10].put(k).value('leader-of-10');
+    try {
+      expect(await clients[1].get(k).string()).toBe('leader-of-1');
+      expect(await clients[10].get(k).string()).toBe('leader-of-10');
+      expect(await clients[100].get(k).string()).toBeNull();
+      expect(await raw.get('/keyspaces/tidb/1tidb/autoid/leader').string()).toBe('leader-of-1');
+      expect(await raw.get('/keyspaces/tidb/10tidb/autoid/leader').string()).toBe('leader-of-10');
+      // A prefix range on "tidb/" returns only the tenant's own key, stripped.
+      expect(await clients[1].getAll().prefix('tidb/').strings()).toEqual({ [k]: 'leader-of-1' });
+      expect(await clients[10].getAll().prefix('tidb/').strings()).toEqual({ [k]: 'leader-of-10' });
+      expect(await clients[100].getAll().prefix('tidb/').keys()).toEqual([]);
+      // From-key "tidb/" to the end of the namespace ("\x00"): keyspace 1 stops before "/keyspaces/tidb/2".
+      expect(await clients[1].getAll().inRange(new Range('tidb/', '\0')).keys()).toEqual([k]);
+      // "/" prefixes and no-slash prefixes do not see each other.
+      expect(sorted(await clients[1].getAll().prefix('/').keys())).toEqual(sorted(KEYS));
+    } finally {
+      await clients[1].delete().key(k);
+      await clients[10].delete().key(k);
+    }
+    expect(await rawKeys('/keyspaces/tidb/1tidb')).toEqual([]);
+  });
+
+  test('other keys without "/" (e.g. "-x", ":x") are the tenant\'s too; the bare namespace and other keyspaces are nobody\'s', async () => {
+    needSetup();
+    const stray = ['/keyspaces/tidb/1', '/keyspaces/tidb/1-x', '/keyspaces/tidb/1:x', '/keyspaces/tidb/19/x', '/keyspaces/tidb/10:x'];
     for (const k of stray) await raw.put(k).value('stray');
     try {
-      expect(sorted(await clients[1].getAll().all().keys())).toEqual(sorted(KEYS));
-      expect(sorted(await clients[1].getAll().inRange(new Range('', '\0')).keys())).toEqual(sorted(KEYS));
-      expect(sorted(await clients[1].getAll().inRange(new Range('/', '\xff')).keys())).toEqual(sorted(KEYS));
+      expect(await clients[1].get('-x').string()).toBe('stray');
+      expect(await clients[1].get(':x').string()).toBe('stray');
+      expect(sorted(await clients[1].getAll().inRange(new Range('', '/')).keys())).toEqual(['-x']);
+      expect(sorted(await clients[1].getAll().inRange(new Range(':', '\0')).keys())).toEqual([':x']);
+      expect(sorted(await clients[1].getAll().inRange(new Range('', '/\xff')).keys())).toEqual(sorted(['-x', ...KEYS]));
+      expect(await clients[10].get(':x').string()).toBe('stray');
+      expect(await clients[10].getAll().inRange(new Range(':', '\0')).keys()).toEqual([':x']);
     } finally {
       for (const k of stray) await raw.delete().key(k);
     }
+  });
+
+  test('a range over every key ("\\x00".."\\x00") is INVALID_ARGUMENT: it would span keyspaces 10-19, 100-199, ...', async () => {
+    needSetup();
+    expect(await codeOf(clients[1].getAll().all().keys())).toBe(GRPC.INVALID_ARGUMENT);
+    expect(await codeOf(clients[1].getAll().inRange(new Range('/', '\0')).keys())).toBe(GRPC.INVALID_ARGUMENT);
+    expect(await codeOf(clients[1].delete().all().exec())).toBe(GRPC.INVALID_ARGUMENT);
+    expect(sorted(await rawKeys(SCOPE(1)))).toEqual(sorted(KEYS.map((k) => NS(1) + k)));
   });
 
   test('put/get: each tenant reads its own value of the same key', async () => {
@@ -129,20 +171,18 @@ describe('KV through the filter (etcd3 client)', () => {
     }
   });
 
-  test('from-key range ("\\x00" end) stops at the end of the namespace: keyspace 1 never sees 10 or 100', async () => {
+  test('ranges of "/" keys stop at the end of that part ("/keyspaces/tidb/<id>0"): keyspace 1 never sees 10 or 100', async () => {
     needSetup();
-    const fromKey = await clients[1].getAll().inRange(new Range('/', '\0')).keys();
-    expect(sorted(fromKey)).toEqual(sorted(KEYS));
-    const everything = await clients[1].getAll().all().keys();
-    expect(sorted(everything)).toEqual(sorted(KEYS));
-    expect(await clients[1].getAll().all().count()).toBe(KEYS.length);
-    const fromKey10 = await clients[10].getAll().inRange(new Range('', '\0')).keys();
-    expect(sorted(fromKey10)).toEqual(sorted(KEYS));
-    // Range ends past the tenant's last key ("1", "\xff") are clamped to "/keyspaces/tidb/10".
+    // Range ends past the tenant's "/" keys ("1", "5", ":") are clamped to "/keyspaces/tidb/10".
     expect(sorted(await clients[1].getAll().inRange(new Range('/', '1')).keys())).toEqual(sorted(KEYS));
-    expect(sorted(await clients[1].getAll().inRange(new Range('/tidb/', Buffer.from([0xff]))).keys())).toEqual(sorted(KEYS));
-    expect(sorted(await clients[10].getAll().all().keys())).toEqual(sorted(KEYS));
-    expect(sorted(await clients[100].getAll().prefix('').keys())).toEqual(sorted(KEYS));
+    expect(sorted(await clients[1].getAll().inRange(new Range('/', ':')).keys())).toEqual(sorted(KEYS));
+    expect(sorted(await clients[1].getAll().inRange(new Range('', '5')).keys())).toEqual(sorted(KEYS));
+    expect(await clients[1].getAll().inRange(new Range('/', '1')).count()).toBe(KEYS.length);
+    expect(sorted(await clients[10].getAll().inRange(new Range('', '0')).keys())).toEqual(sorted(KEYS));
+    expect(sorted(await clients[100].getAll().prefix('/').keys())).toEqual(sorted(KEYS));
+    // From-key ranges of the upper part ("tidb/…" to "\x00", "\xff") stop before "/keyspaces/tidb/<id+1>".
+    expect(await clients[1].getAll().inRange(new Range(':', '\0')).keys()).toEqual([]);
+    expect(await clients[1].getAll().inRange(new Range('a', Buffer.from([0xff]))).keys()).toEqual([]);
   });
 
   test('tenant 1 cannot read or delete tenant 10\'s keys, even by naming their raw path', async () => {
@@ -200,9 +240,9 @@ describe('KV through the filter (etcd3 client)', () => {
     ]);
   });
 
-  test('watch of everything from a key ("\\x00" end) in keyspace 1 does not see keyspace 10', async () => {
+  test('watch of every "/" key ("" to "0") in keyspace 1 does not see keyspace 10', async () => {
     needSetup();
-    const watcher = await clients[1].watch().inRange(new Range('/', '\0')).create();
+    const watcher = await clients[1].watch().inRange(new Range('', '0')).create();
     const seen = [];
     watcher.on('put', (kv) => seen.push(kv.key.toString()));
     await clients[10].put('/tidb/watch/ten').value('x');
@@ -212,6 +252,32 @@ describe('KV through the filter (etcd3 client)', () => {
     await new Promise((r) => setTimeout(r, 200));
     await watcher.cancel();
     expect(seen).toEqual(['/tidb/watch/one']);
+  });
+
+  test('watch of a key without "/" (the autoid leader prefix, from-key to "\\x00") sees only the tenant\'s own events', async () => {
+    needSetup();
+    const watcher = await clients[1].watch().prefix('tidb/autoid/leader').withPreviousKV().create();
+    const fromKey = await clients[1].watch().inRange(new Range('tidb/', '\0')).create();
+    const seen = [];
+    const all = [];
+    watcher.on('put', (kv, prev) => seen.push(['put', kv.key.toString(), kv.value.toString(), prev ? prev.value.toString() : null]));
+    watcher.on('delete', (kv) => seen.push(['delete', kv.key.toString()]));
+    fromKey.on('put', (kv) => all.push(kv.key.toString()));
+    const k = 'tidb/autoid/leader/694d8a3b5c';
+    await clients[10].put(k).value('other-10');
+    await clients[100].put(k).value('other-100');
+    await clients[1].put(k).value('a');
+    await clients[1].put(k).value('b');
+    await clients[1].delete().key(k);
+    const deadline = Date.now() + 5000;
+    while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 200));
+    await watcher.cancel();
+    await fromKey.cancel();
+    expect(seen).toEqual([['put', k, 'a', null], ['put', k, 'b', 'a'], ['delete', k]]);
+    expect(all).toEqual([k, k]);
+    await clients[10].delete().key(k);
+    await clients[100].delete().key(k);
   });
 
   test('lease TTL: LeaseTimeToLive keys are filtered to the namespace and stripped', async () => {
@@ -241,12 +307,12 @@ describe('KV through the filter (etcd3 client)', () => {
     expect(Number(res.deleted)).toBe(1);
     expect(await raw.get(`${NS(10)}/tidb/gone/a`).string()).toBe('1');
     expect(await raw.get(`${NS(100)}/tidb/gone/a`).string()).toBeNull();
-    // "Delete everything" of keyspace 1 (from-key "\x00") leaves 10 and 100 intact.
+    // "Delete every '/' key" of keyspace 1 ("" to "0") leaves 10 and 100 intact.
     const before10 = await rawKeys(SCOPE(10));
     const before100 = await rawKeys(SCOPE(100));
     expect(before10.length).toBeGreaterThan(0);
     expect(before100.length).toBeGreaterThan(0);
-    await clients[1].delete().all().exec();
+    await clients[1].delete().range(new Range('', '0')).exec();
     expect(await rawKeys(SCOPE(1))).toEqual([]);
     expect(await rawKeys(SCOPE(10))).toEqual(before10);
     expect(await rawKeys(SCOPE(100))).toEqual(before100);
@@ -273,27 +339,34 @@ describe('KV through the filter (etcd3 client)', () => {
 describe('etcdctl through the filter', () => {
   const ep = (id) => `127.0.0.1:${envoys[id].port}`;
 
-  test('put, get --prefix and get --from-key stay inside the namespace', async () => {
+  test('put, get --prefix and get --from-key stay inside the namespace; keys without "/" work, digit-first keys and "every key" are refused', async () => {
     needSetup();
     expect((await etcdctl(ep(10), ['put', '/tidb/ctl/k', 'v10'])).stdout.trim()).toBe('OK');
     expect((await etcdctl(ep(1), ['put', '/tidb/ctl/k', 'v1'])).stdout.trim()).toBe('OK');
     const g1 = await etcdctl(ep(1), ['get', '--prefix', '/tidb/ctl/']);
     expect(g1.code).toBe(0);
     expect(g1.stdout.trim().split('\n')).toEqual(['/tidb/ctl/k', 'v1']);
-    const from = await etcdctl(ep(1), ['get', '--from-key', '/', '--keys-only']);
-    expect(from.code).toBe(0);
-    const keys = from.stdout.split('\n').filter(Boolean);
+    const slash = await etcdctl(ep(1), ['get', '--prefix', '/', '--keys-only']);
+    expect(slash.code).toBe(0);
+    const keys = slash.stdout.split('\n').filter(Boolean);
     expect(keys).toContain('/tidb/ctl/k');
     for (const k of keys) expect(k.startsWith('/tidb/')).toBe(true);
     expect(keys.length).toBe(new Set(keys).size);
     expect(await raw.get(`${NS(10)}/tidb/ctl/k`).string()).toBe('v10');
-    // get --prefix '' sends key "\x00" with end "\x00": every key of the tenant, and only those.
+    // A key without "/": stored as "/keyspaces/tidb/1tidb/ctl/k"; --from-key on it stops at "/keyspaces/tidb/2".
+    expect((await etcdctl(ep(1), ['put', 'tidb/ctl/k', 'v1-noslash'])).stdout.trim()).toBe('OK');
+    expect(await raw.get(`${NS(1)}tidb/ctl/k`).string()).toBe('v1-noslash');
+    const from = await etcdctl(ep(1), ['get', '--from-key', 'tidb/', '--keys-only']);
+    expect(from.code).toBe(0);
+    expect(from.stdout.split('\n').filter(Boolean)).toEqual(['tidb/ctl/k']);
+    expect((await etcdctl(ep(1), ['del', 'tidb/ctl/k'])).stdout.trim()).toBe('1');
+    // get --prefix '' sends key "\x00" with end "\x00": every key, which spans other keyspaces.
     const all = await etcdctl(ep(1), ['get', '--prefix', '', '--keys-only']);
-    expect(all.code).toBe(0);
-    expect(sorted(all.stdout.split('\n').filter(Boolean))).toEqual(sorted(keys));
-    const bad = await etcdctl(ep(1), ['put', 'tidb/ctl/k', 'v']);
+    expect(all.code).not.toBe(0);
+    expect(all.stderr).toMatch(/both sides of the digits/);
+    const bad = await etcdctl(ep(1), ['put', '0/tidb/ctl/k', 'v']);
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toMatch(/must start with/);
+    expect(bad.stderr).toMatch(/must not start with a digit/);
   });
 
   test('del --prefix deletes only the tenant\'s keys; lease timetolive --keys shows stripped keys', async () => {

@@ -3,46 +3,24 @@
 // bytes: the engine additions (keyspaceIdFilter, require on KeyspaceScope) and the fail-closed
 // etcd response checks that a real etcd behind a correct request rewrite never provokes.
 const { Core, S, frame, unframe } = require('../core/core');
+const { V, L, msg, fields } = require('./pb');
 
 const TENANTS = [{ name: 't1', keyspaceId: 1 }, { name: 't10', keyspaceId: 10 }, { name: 't100', keyspaceId: 100 }];
-/** Status of a separator-mode etcd key without the leading '/' (assembly/proto/status.ts). */
-const ETCD_KEY_FORMAT = 16;
-// core: the default etcdNamespace "/keyspaces/tidb/{id}" (separator mode);
+/** Status of a slash-rule etcd key without the leading '/' (assembly/proto/status.ts). */
+const ETCD_KEY_FORMAT = S.ETCD_KEY_FORMAT;
+// core: the default etcdNamespace "/keyspaces/tidb/{id}" (no-digit rule, etcd-nodigit.core.test.js);
+// nameCore: "/keyspaces/tidb/{name}" with tenants named like their ids (slash rule);
 // slashCore: "/keyspaces/tidb/{id}/" (trailing-slash mode).
-let core, slashCore;
+let core, nameCore, slashCore;
 beforeAll(() => {
   core = new Core();
   expect(core.configure({ tenants: TENANTS })).toBe('');
+  nameCore = new Core();
+  expect(nameCore.configure({ tenants: TENANTS.map((t) => ({ ...t, name: String(t.keyspaceId) })), etcdNamespace: '/keyspaces/tidb/{name}' })).toBe('');
   slashCore = new Core();
   expect(slashCore.configure({ tenants: TENANTS, etcdNamespace: '/keyspaces/tidb/{id}/' })).toBe('');
 });
-afterAll(() => { expect(core.traps).toBe(0); expect(slashCore.traps).toBe(0); });
-
-// ---- tiny protobuf writer -------------------------------------------------------------------
-const varint = (n) => {
-  const out = [];
-  let v = BigInt(n);
-  do { let b = Number(v & 0x7fn); v >>= 7n; if (v) b |= 0x80; out.push(b); } while (v);
-  return Buffer.from(out);
-};
-const tag = (num, wt) => varint((num << 3) | wt);
-const V = (num, n) => Buffer.concat([tag(num, 0), varint(n)]);
-const L = (num, ...parts) => { const b = Buffer.concat(parts.map((p) => Buffer.from(p))); return Buffer.concat([tag(num, 2), varint(b.length), b]); };
-const msg = (...fields) => Buffer.concat(fields);
-
-/** Parses one level of a message into [num, wireType, value(Buffer|BigInt)]. */
-function fields(buf) {
-  const out = [];
-  let i = 0;
-  const rv = () => { let v = 0n, s = 0n, b; do { b = buf[i++]; v |= BigInt(b & 0x7f) << s; s += 7n; } while (b & 0x80); return v; };
-  while (i < buf.length) {
-    const t = Number(rv());
-    const num = t >> 3, wt = t & 7;
-    if (wt === 0) out.push([num, wt, rv()]);
-    else if (wt === 2) { const n = Number(rv()); out.push([num, wt, buf.subarray(i, i + n)]); i += n; } else throw new Error(`wire type ${wt}`);
-  }
-  return out;
-}
+afterAll(() => { expect(core.traps).toBe(0); expect(nameCore.traps).toBe(0); expect(slashCore.traps).toBe(0); });
 
 function run(ti, path, isRequest, payload, c = core) {
   const r = c.run(ti, path, isRequest, [frame(payload)]);
@@ -98,32 +76,35 @@ describe('keyspaceIdFilter (responses)', () => {
   });
 });
 
-describe('etcd, separator mode (default etcdNamespace "/keyspaces/tidb/{id}", TiDB\'s own layout)', () => {
+describe('etcd, slash rule (etcdNamespace "/keyspaces/tidb/{name}", tenants named "1", "10", "100")', () => {
+  // Names can be prefixes of each other, so a {name} template keeps the rule that every key
+  // starts with "/": ns‖"0/x" of tenant "1" would be tenant "10"'s "/x".
   const ns1 = '/keyspaces/tidb/1';
+  const nrun = (ti, path, isRequest, payload) => run(ti, path, isRequest, payload, nameCore);
   const X = (...b) => Buffer.from(b);
   /** The fields of a rewritten request as {num: latin1 string}. */
   const F = (r) => { expect(r.status).toBe(S.OK); return Object.fromEntries(fields(r.out).map(([n, , v]) => [n, typeof v === 'bigint' ? v : v.toString('latin1')])); };
-  const range = (key, end, ti = 0) => F(run(ti, '/etcdserverpb.KV/Range', true, end === undefined ? msg(L(1, key)) : msg(L(1, key), L(2, end))));
+  const range = (key, end, ti = 0) => F(nrun(ti, '/etcdserverpb.KV/Range', true, end === undefined ? msg(L(1, key)) : msg(L(1, key), L(2, end))));
 
   test('keys are stored as ns‖key: "/tidb/x" of keyspace 1 is "/keyspaces/tidb/1/tidb/x"', () => {
-    expect(F(run(0, '/etcdserverpb.KV/Put', true, msg(L(1, '/tidb/ddl/x'), L(2, 'v'))))).toEqual({ 1: `${ns1}/tidb/ddl/x`, 2: 'v' });
+    expect(F(nrun(0, '/etcdserverpb.KV/Put', true, msg(L(1, '/tidb/ddl/x'), L(2, 'v'))))).toEqual({ 1: `${ns1}/tidb/ddl/x`, 2: 'v' });
     expect(range('/tidb/store/gcworker/saved_safe_point')).toEqual({ 1: '/keyspaces/tidb/1/tidb/store/gcworker/saved_safe_point' });
     expect(range('/tidb/x', '', 1)).toEqual({ 1: '/keyspaces/tidb/10/tidb/x' });
   });
 
   test('a single key without the leading "/" is ETCD_KEY_FORMAT (Put, Range, DeleteRange, Watch create, Txn compare and nested ops)', () => {
-    expect(run(0, '/etcdserverpb.KV/Put', true, msg(L(1, 'tidb/x'), L(2, 'v'))).status).toBe(ETCD_KEY_FORMAT);
-    expect(run(0, '/etcdserverpb.KV/Put', true, msg(L(1, '0/tidb/x'))).status).toBe(ETCD_KEY_FORMAT);
-    expect(run(0, '/etcdserverpb.KV/Range', true, msg(L(1, 'x'))).status).toBe(ETCD_KEY_FORMAT);
-    expect(run(0, '/etcdserverpb.KV/Range', true, msg(L(1, '\0'), L(2, ''))).status).toBe(ETCD_KEY_FORMAT);
-    expect(run(0, '/etcdserverpb.KV/DeleteRange', true, msg(L(1, '-b/x'))).status).toBe(ETCD_KEY_FORMAT);
-    expect(run(0, '/etcdserverpb.Watch/Watch', true, msg(L(1, L(1, '0/x')))).status).toBe(ETCD_KEY_FORMAT);
-    expect(run(0, '/etcdserverpb.KV/Txn', true, msg(L(1, V(1, 0), L(3, 'a')))).status).toBe(ETCD_KEY_FORMAT);
+    expect(nrun(0, '/etcdserverpb.KV/Put', true, msg(L(1, 'tidb/x'), L(2, 'v'))).status).toBe(ETCD_KEY_FORMAT);
+    expect(nrun(0, '/etcdserverpb.KV/Put', true, msg(L(1, '0/tidb/x'))).status).toBe(ETCD_KEY_FORMAT);
+    expect(nrun(0, '/etcdserverpb.KV/Range', true, msg(L(1, 'x'))).status).toBe(ETCD_KEY_FORMAT);
+    expect(nrun(0, '/etcdserverpb.KV/Range', true, msg(L(1, '\0'), L(2, ''))).status).toBe(ETCD_KEY_FORMAT);
+    expect(nrun(0, '/etcdserverpb.KV/DeleteRange', true, msg(L(1, '-b/x'))).status).toBe(ETCD_KEY_FORMAT);
+    expect(nrun(0, '/etcdserverpb.Watch/Watch', true, msg(L(1, L(1, '0/x')))).status).toBe(ETCD_KEY_FORMAT);
+    expect(nrun(0, '/etcdserverpb.KV/Txn', true, msg(L(1, V(1, 0), L(3, 'a')))).status).toBe(ETCD_KEY_FORMAT);
     const nestedPut = msg(L(2, L(2, L(1, 'b'), L(2, 'v'))));
-    expect(run(0, '/etcdserverpb.KV/Txn', true, msg(L(1, L(3, '/a')), L(3, L(4, nestedPut)))).status).toBe(ETCD_KEY_FORMAT);
+    expect(nrun(0, '/etcdserverpb.KV/Txn', true, msg(L(1, L(3, '/a')), L(3, L(4, nestedPut)))).status).toBe(ETCD_KEY_FORMAT);
     // The empty key keeps its own status.
-    expect(run(0, '/etcdserverpb.KV/Put', true, msg(L(1, ''), L(2, 'v'))).status).toBe(S.EMPTY_KEY);
-    expect(run(0, '/etcdserverpb.KV/Range', true, msg(V(3, 1))).status).toBe(S.EMPTY_KEY);
+    expect(nrun(0, '/etcdserverpb.KV/Put', true, msg(L(1, ''), L(2, 'v'))).status).toBe(S.EMPTY_KEY);
+    expect(nrun(0, '/etcdserverpb.KV/Range', true, msg(V(3, 1))).status).toBe(S.EMPTY_KEY);
   });
 
   test('"\\x00" end stops at ns‖"0" ("/keyspaces/tidb/10" < keyspace 10\'s first key "/keyspaces/tidb/10/")', () => {
@@ -150,17 +131,17 @@ describe('etcd, separator mode (default etcdNamespace "/keyspaces/tidb/{id}", Ti
     // An end below the tenant's first key gives an empty range, never a foreign one.
     expect(range('/a', '.')).toEqual({ 1: `${ns1}/a`, 2: `${ns1}/` });
     // DeleteRange, Watch create and Txn compares take the same bounds.
-    expect(F(run(0, '/etcdserverpb.KV/DeleteRange', true, msg(L(1, '/a'), L(2, '1'))))).toEqual({ 1: `${ns1}/a`, 2: '/keyspaces/tidb/10' });
-    const w = F(run(0, '/etcdserverpb.Watch/Watch', true, msg(L(1, L(1, '\0'), L(2, X(0xff))))));
+    expect(F(nrun(0, '/etcdserverpb.KV/DeleteRange', true, msg(L(1, '/a'), L(2, '1'))))).toEqual({ 1: `${ns1}/a`, 2: '/keyspaces/tidb/10' });
+    const w = F(nrun(0, '/etcdserverpb.Watch/Watch', true, msg(L(1, L(1, '\0'), L(2, X(0xff))))));
     expect(Object.fromEntries(fields(Buffer.from(w[1], 'latin1')).map(([n, , v]) => [n, v.toString()]))).toEqual({ 1: `${ns1}/`, 2: '/keyspaces/tidb/10' });
-    const t = run(0, '/etcdserverpb.KV/Txn', true, msg(L(1, L(3, '/a'), L(64, '1'))));
+    const t = nrun(0, '/etcdserverpb.KV/Txn', true, msg(L(1, L(3, '/a'), L(64, '1'))));
     expect(t.status).toBe(S.OK);
     expect(Object.fromEntries(fields(fields(t.out)[0][2]).map(([n, , v]) => [n, v.toString()]))).toEqual({ 3: `${ns1}/a`, 64: '/keyspaces/tidb/10' });
   });
 
   test('a nested Txn is namespaced at every level', () => {
     const inner = msg(L(2, L(2, L(1, '/b'), L(2, 'v'))));
-    const r = run(0, '/etcdserverpb.KV/Txn', true, msg(L(1, L(3, '/a'), L(64, '\0')), L(2, L(4, inner))));
+    const r = nrun(0, '/etcdserverpb.KV/Txn', true, msg(L(1, L(3, '/a'), L(64, '\0')), L(2, L(4, inner))));
     expect(r.status).toBe(S.OK);
     const s = r.out.toString('latin1');
     expect(s).toContain(`${ns1}/a`);
@@ -170,24 +151,24 @@ describe('etcd, separator mode (default etcdNamespace "/keyspaces/tidb/{id}", Ti
 
   test('responses: a key must start with ns‖"/"; keys of 10 and 100, the bare namespace and ns‖"x" are OUT_OF_KEYSPACE', () => {
     const kv = (k) => L(1, k);
-    const own = run(0, '/etcdserverpb.KV/Range', false, msg(L(2, kv(`${ns1}/tidb/a`), L(5, 'v')), V(4, 1)));
+    const own = nrun(0, '/etcdserverpb.KV/Range', false, msg(L(2, kv(`${ns1}/tidb/a`), L(5, 'v')), V(4, 1)));
     expect(own.status).toBe(S.OK);
     expect(fields(fields(own.out)[0][2])[0][2].toString()).toBe('/tidb/a');
     for (const foreign of ['/keyspaces/tidb/10/tidb/a', '/keyspaces/tidb/100/tidb/a', '/keyspaces/tidb/10', ns1, `${ns1}x`, `${ns1}0/a`, '/other']) {
-      expect([foreign, run(0, '/etcdserverpb.KV/Range', false, msg(L(2, kv(`${ns1}/a`)), L(2, kv(foreign)))).status]).toEqual([foreign, S.OUT_OF_KEYSPACE]);
+      expect([foreign, nrun(0, '/etcdserverpb.KV/Range', false, msg(L(2, kv(`${ns1}/a`)), L(2, kv(foreign)))).status]).toEqual([foreign, S.OUT_OF_KEYSPACE]);
     }
-    expect(run(1, '/etcdserverpb.KV/Range', false, msg(L(2, kv('/keyspaces/tidb/100/a')))).status).toBe(S.OUT_OF_KEYSPACE);
-    expect(run(1, '/etcdserverpb.KV/Range', false, msg(L(2, kv('/keyspaces/tidb/1/a')))).status).toBe(S.OUT_OF_KEYSPACE);
-    expect(run(0, '/etcdserverpb.KV/Put', false, msg(L(2, kv('/keyspaces/tidb/10/x')))).status).toBe(S.OUT_OF_KEYSPACE);
-    expect(run(0, '/etcdserverpb.Watch/Watch', false, msg(V(2, 1), L(11, L(2, kv('/keyspaces/tidb/100/x'))))).status).toBe(S.OUT_OF_KEYSPACE);
-    const ok = run(0, '/etcdserverpb.Watch/Watch', false, msg(V(2, 1), L(11, L(2, kv(`${ns1}/x`)), L(3, kv(`${ns1}/x`)))));
+    expect(nrun(1, '/etcdserverpb.KV/Range', false, msg(L(2, kv('/keyspaces/tidb/100/a')))).status).toBe(S.OUT_OF_KEYSPACE);
+    expect(nrun(1, '/etcdserverpb.KV/Range', false, msg(L(2, kv('/keyspaces/tidb/1/a')))).status).toBe(S.OUT_OF_KEYSPACE);
+    expect(nrun(0, '/etcdserverpb.KV/Put', false, msg(L(2, kv('/keyspaces/tidb/10/x')))).status).toBe(S.OUT_OF_KEYSPACE);
+    expect(nrun(0, '/etcdserverpb.Watch/Watch', false, msg(V(2, 1), L(11, L(2, kv('/keyspaces/tidb/100/x'))))).status).toBe(S.OUT_OF_KEYSPACE);
+    const ok = nrun(0, '/etcdserverpb.Watch/Watch', false, msg(V(2, 1), L(11, L(2, kv(`${ns1}/x`)), L(3, kv(`${ns1}/x`)))));
     expect(ok.status).toBe(S.OK);
     expect(ok.out.toString('latin1')).not.toContain('keyspaces');
     expect(ok.out.toString('latin1')).toContain('/x');
   });
 
   test('LeaseTimeToLive keeps only keys under ns‖"/" (stripped to "/…"); 10\'s, 100\'s and the bare namespace are dropped', () => {
-    const r = run(0, '/etcdserverpb.Lease/LeaseTimeToLive', false, msg(V(2, 5),
+    const r = nrun(0, '/etcdserverpb.Lease/LeaseTimeToLive', false, msg(V(2, 5),
       L(5, `${ns1}/mine`), L(5, '/keyspaces/tidb/10/theirs'), L(5, '/keyspaces/tidb/100/theirs'), L(5, ns1), L(5, `${ns1}x`)));
     expect(r.status).toBe(S.OK);
     expect(fields(r.out).filter(([n]) => n === 5).map(([, , v]) => v.toString())).toEqual(['/mine']);
