@@ -160,6 +160,33 @@ export function sendGrpcError(grpcStatus: u32, message: string, details: string)
     changetype<usize>(body), body.byteLength, changetype<usize>(headers), headers.byteLength, grpcStatus);
 }
 
+/**
+ * Ends a plain HTTP call with a local reply: `status`, `body`, and one content-type header
+ * (Envoy keeps a content-type set by the filter and adds content-length). grpc_status -1
+ * (u32.MAX_VALUE): no grpc-status header (Envoy maps values outside 0..16 to none). After
+ * the response headers went out Envoy can only reset the stream, which the client sees as an
+ * error too. `details` must not contain spaces.
+ */
+export function sendHttpResponse(status: u32, body: string, contentType: string, details: string): u32 {
+  const d = String.UTF8.encode(details);
+  const b = String.UTF8.encode(body);
+  const k = String.UTF8.encode("content-type");
+  const v = String.UTF8.encode(contentType);
+  // proxy-wasm pairs: count, then (key length, value length) per pair, then key\0value\0.
+  const kl = k.byteLength, vl = v.byteLength;
+  const headers = new ArrayBuffer(4 + 8 + kl + 1 + vl + 1);
+  const h = changetype<usize>(headers);
+  store<u32>(h, 1);
+  store<u32>(h, kl, 4);
+  store<u32>(h, vl, 8);
+  memory.copy(h + 12, changetype<usize>(k), kl);
+  store<u8>(h + 12 + kl, 0);
+  memory.copy(h + 13 + kl, changetype<usize>(v), vl);
+  store<u8>(h + 13 + kl + vl, 0);
+  return imports.proxy_send_local_response(status, changetype<usize>(d), d.byteLength,
+    changetype<usize>(b), b.byteLength, h, headers.byteLength, u32.MAX_VALUE);
+}
+
 /** grpc-message is percent-encoded (gRPC over HTTP/2): printable ASCII except '%' stays. */
 export function percentEncode(s: string): string {
   let out = "";

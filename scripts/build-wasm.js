@@ -36,6 +36,8 @@ const targets = [
 if (fs.existsSync(path.join(root, 'assembly/noop.ts'))) targets.push(['assembly/noop.ts', 'dist/tidb-mesh-noop.wasm', sdkAbort]);
 // The pure core for unit tests: no SDK, so the SDK's abort handler is not available.
 if (fs.existsSync(path.join(root, 'assembly/testing/entry.ts'))) targets.push(['assembly/testing/entry.ts', 'dist/tidb-mesh-core.wasm', []]);
+// The pure PD-HTTP module for its unit tests (test/pdhttp), the same way.
+if (fs.existsSync(path.join(root, 'assembly/testing/pdhttp-entry.ts'))) targets.push(['assembly/testing/pdhttp-entry.ts', 'dist/tidb-mesh-pdhttp.wasm', []]);
 
 for (const [entry, out, extra] of targets) {
   compile(entry, out, extra);

@@ -7,7 +7,7 @@ import {
   TRAILERS_CONTINUE, TRAILERS_STOP_ITERATION,
 } from "../abi";
 import {
-  getHeader, removeHeader, getBody, lastBodySize, releaseBody, replaceBody, sendGrpcError, getPropertyString, getProperty,
+  getHeader, removeHeader, getBody, lastBodySize, releaseBody, replaceBody, sendGrpcError, sendHttpResponse, getPropertyString, getProperty,
   replaceHeader, percentEncode, log, LOG_INFO, HEADERS_REQUEST, HEADERS_RESPONSE, TRAILERS_RESPONSE,
   BUFFER_REQUEST_BODY, BUFFER_RESPONSE_BODY,
 } from "../host";
@@ -19,6 +19,9 @@ import { refusalFor, Refusal, GRPC_PERMISSION_DENIED, GRPC_UNIMPLEMENTED, GRPC_U
 import { OK, ERR_FRAME_TRUNCATED } from "../proto/status";
 import { count, Counters, unknownCounters, CALLS_REWRITTEN, CALLS_PASSED, KEYS_REWRITTEN, RESPONSES_FILTERED } from "./metrics";
 import { MeshRoot } from "./root";
+import { HttpCall } from "./httpcall";
+import { isPdHttpRequest } from "../pdhttp/routes";
+import { jsonQuote } from "../pdhttp/errors";
 
 const STATE_NEW: i32 = 0;
 const STATE_REWRITE: i32 = 1;
@@ -49,6 +52,12 @@ export class StreamContext {
   private response: DirectionRewriter | null = null;
   /** The refusal that replaces the upstream's grpc-status in STATE_RESPONSE_FAILED. */
   private responseRefusal: Refusal | null = null;
+  /**
+   * A plain-HTTP call to PD's HTTP API (/pd/api/..., not gRPC): its refusals are HTTP replies
+   * with a JSON body, and once the tenant is known every callback goes to `http`.
+   */
+  private pdHttp: bool = false;
+  private http: HttpCall | null = null;
 
   constructor(context_id: u32, root: MeshRoot) {
     this.context_id = context_id;
@@ -61,11 +70,13 @@ export class StreamContext {
    * configuration); passthrough identities go through untouched whatever the method; a caller
    * that is no single tenant is denied; then the method allowlist and the request shape.
    */
-  onRequestHeaders(_headers: u32, _endOfStream: bool): i32 {
+  onRequestHeaders(_headers: u32, endOfStream: bool): i32 {
     const root = this.root_context;
     const path = getHeader(HEADERS_REQUEST, ":path");
     let pathStr = "";
     if (path !== null) pathStr = path as string;
+    const ct = getHeader(HEADERS_REQUEST, "content-type");
+    this.pdHttp = isPdHttpRequest(pathStr, ct);
     if (root.config === null) {
       return this.refuseHeaders(new Refusal(GRPC_UNAVAILABLE, "filter has no valid configuration", "no_config"), pathStr);
     }
@@ -104,6 +115,16 @@ export class StreamContext {
     else this.counters = root.outboundCounters;
     this.who = "tenant " + tenant.name;
 
+    if (this.pdHttp) {
+      // PD's HTTP API: its own allowlist and rewriting (filter/httpcall.ts, pdhttp/).
+      let m = "";
+      const mh = getHeader(HEADERS_REQUEST, ":method");
+      if (mh !== null) m = mh as string;
+      const call = new HttpCall(m, pathStr, tenant.keyspace, this.counters, this.who, config.maxMessageBytes);
+      this.http = call;
+      return call.onRequestHeaders(endOfStream);
+    }
+
     const method = lookupMethod(pathStr);
     if (method === null) {
       return this.refuseHeaders(new Refusal(GRPC_UNIMPLEMENTED, "method " + pathStr + " is not on the allowlist", "unknown_method"), pathStr);
@@ -115,7 +136,6 @@ export class StreamContext {
     if (method.apiV2Only && !config.apiV2) {
       return this.refuseHeaders(new Refusal(GRPC_UNIMPLEMENTED, pathStr + " needs mode api-v2", "unsupported_in_prefix_mode"), pathStr);
     }
-    const ct = getHeader(HEADERS_REQUEST, "content-type");
     if (ct === null || !(ct as string).startsWith("application/grpc")) {
       return this.refuseHeaders(new Refusal(GRPC_INVALID_ARGUMENT, "only gRPC requests are accepted", "not_grpc"), pathStr);
     }
@@ -134,6 +154,7 @@ export class StreamContext {
   }
 
   onRequestBody(length: usize, endOfStream: bool): i32 {
+    if (this.http !== null) return (this.http as HttpCall).onRequestBody(<u32>length, endOfStream);
     if (this.state == STATE_PASS) return DATA_CONTINUE;
     if (this.state != STATE_REWRITE) return DATA_STOP_ITERATION_NO_BUFFER;
     if (this.request === null) {
@@ -144,6 +165,7 @@ export class StreamContext {
   }
 
   onRequestTrailers(_trailers: u32): i32 {
+    if (this.http !== null) return (this.http as HttpCall).onRequestTrailers();
     if (this.state == STATE_REWRITE && this.request !== null && (this.request as DirectionRewriter).frames.pending() > 0) {
       this.refuse(refusalFor(ERR_FRAME_TRUNCATED, true));
       return TRAILERS_STOP_ITERATION;
@@ -151,7 +173,8 @@ export class StreamContext {
     return TRAILERS_CONTINUE;
   }
 
-  onResponseHeaders(_headers: u32, _endOfStream: bool): i32 {
+  onResponseHeaders(_headers: u32, endOfStream: bool): i32 {
+    if (this.http !== null) return (this.http as HttpCall).onResponseHeaders(endOfStream);
     // Why not hold the headers until the first frame is checked: Envoy turns a plugin's
     // StopIteration from a headers callback into StopAllIterationAndWatermark (unless
     // allow_on_headers_stop_iteration, which Istio does not expose) and then stops calling
@@ -161,6 +184,7 @@ export class StreamContext {
   }
 
   onResponseBody(length: usize, endOfStream: bool): i32 {
+    if (this.http !== null) return (this.http as HttpCall).onResponseBody(<u32>length, endOfStream);
     if (this.state == STATE_RESPONSE_FAILED) {
       // Nothing more of this response reaches the client.
       if (length > 0) replaceBody(BUFFER_RESPONSE_BODY, <u32>length, 0, 0);
@@ -176,6 +200,7 @@ export class StreamContext {
   }
 
   onResponseTrailers(_trailers: u32): i32 {
+    if (this.http !== null) return (this.http as HttpCall).onResponseTrailers();
     if (this.state == STATE_REWRITE && this.response !== null && (this.response as DirectionRewriter).frames.pending() > 0) {
       this.failResponse(refusalFor(ERR_FRAME_TRUNCATED, false), false);
     }
@@ -263,12 +288,14 @@ export class StreamContext {
     } else {
       count(this.counters.scope, "frames_rejected." + r.reason);
     }
-    sendGrpcError(r.grpcStatus, r.message, "tidb_mesh_" + r.reason);
+    if (this.pdHttp) sendHttpResponse(httpStatusOf(r.grpcStatus), "{\"error\":" + jsonQuote(r.message) + "}", "application/json", "tidb_mesh_" + r.reason);
+    else sendGrpcError(r.grpcStatus, r.message, "tidb_mesh_" + r.reason);
     this.disposeRewriters();
   }
 
   onDelete(): void {
     this.disposeRewriters();
+    if (this.http !== null) (this.http as HttpCall).dispose();
   }
 
   /** Frame carry buffers live in unmanaged memory: give them back when the call ends. */
@@ -278,6 +305,15 @@ export class StreamContext {
     this.request = null;
     this.response = null;
   }
+}
+
+/** The HTTP status of a gate refusal sent to a PD-HTTP caller (403 denied, 503 no configuration). */
+function httpStatusOf(grpcStatus: u32): u32 {
+  if (grpcStatus == GRPC_PERMISSION_DENIED) return 403;
+  if (grpcStatus == GRPC_UNAVAILABLE) return 503;
+  if (grpcStatus == GRPC_INVALID_ARGUMENT) return 400;
+  if (grpcStatus == GRPC_UNIMPLEMENTED) return 404;
+  return 500;
 }
 
 /**
