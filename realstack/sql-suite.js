@@ -114,7 +114,7 @@ const steps = [
     },
   },
   {
-    name: 'transactions: rollback, optimistic conflict, pessimistic lock wait',
+    name: 'transactions: rollback, pessimistic lock wait, optimistic conflict',
     run: async (t) => {
       const a = await t.mysql.session('shop');
       const b = await t.mysql.session('shop');
@@ -123,13 +123,6 @@ const steps = [
         await a.query('BEGIN');
         await a.query("INSERT INTO notes VALUES (2, 'rolled back')");
         await a.query('ROLLBACK');
-        // Optimistic: the second committer of the same row loses with a write conflict.
-        await a.query('BEGIN OPTIMISTIC');
-        await b.query('BEGIN OPTIMISTIC');
-        await a.query('UPDATE items SET qty = qty + 1 WHERE id = 1');
-        await b.query('UPDATE items SET qty = qty + 2 WHERE id = 1');
-        await a.query('COMMIT');
-        await expectError(b.query('COMMIT'), /[Ww]rite conflict|9007/, `${t.name} optimistic conflict`);
         // Pessimistic: b waits for a's lock, then times out.
         await b.query('SET SESSION innodb_lock_wait_timeout = 1');
         await a.query('BEGIN PESSIMISTIC');
@@ -138,6 +131,14 @@ const steps = [
         await expectError(b.query('UPDATE items SET qty = qty + 20 WHERE id = 2'), /Lock wait timeout|1205/, `${t.name} pessimistic lock wait`);
         await b.query('ROLLBACK');
         await a.query('COMMIT');
+        // Optimistic (last: TiDB's own keyspace mode fails here on unistore, see
+        // realstack/reference-differences.js): the second committer of a row loses.
+        await a.query('BEGIN OPTIMISTIC');
+        await b.query('BEGIN OPTIMISTIC');
+        await a.query('UPDATE items SET qty = qty + 1 WHERE id = 1');
+        await b.query('UPDATE items SET qty = qty + 2 WHERE id = 1');
+        await a.query('COMMIT');
+        await expectError(b.query('COMMIT'), /[Ww]rite conflict|9007/, `${t.name} optimistic conflict`);
       } finally {
         await a.end().catch(() => {});
         await b.end().catch(() => {});

@@ -141,7 +141,7 @@ async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wa
     const gw = gateway({
       adminPipe: f('gateway-admin.sock'), listen: { pd: sock.pd, tikv: sock.tikv },
       wasm: mode === 'inbound' ? wasm : null, pluginConfig: mode === 'inbound' ? pluginConfig('inbound', tenants, principals) : null,
-      certs: certs && certs.gateway,
+      certs: certs && certs.gateway, accessLog: f('gateway-access.jsonl'),
     });
     // The platform's own door to PD (for checks that bypass the mesh): a plain TCP proxy.
     gw.static_resources.listeners.push({
@@ -177,7 +177,7 @@ async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wa
       const sc = sidecar({
         name: t.name, node: tidbNodeMetadata(t.name), adminPipe: admin, upstream: { pd: sock.pd, tikv: sock.tikv },
         wasm: mode === 'outbound' ? wasm : null, pluginConfig: mode === 'outbound' ? pluginConfig('outbound', tenants) : null,
-        certs: mode === 'inbound' ? certs[t.name] : null,
+        certs: mode === 'inbound' ? certs[t.name] : null, accessLog: f(`${t.name}-access.jsonl`),
       });
       fs.writeFileSync(f(`${t.name}-sidecar.yaml`), YAML.stringify(sc));
       const scProc = P.startProcess(`${t.name}-sidecar`, ns, envoy, ['-c', f(`${t.name}-sidecar.yaml`), '--use-dynamic-base-id', '--log-level', 'warn', '--component-log-level', 'wasm:info', '--concurrency', '2'], f(`${t.name}-sidecar.log`));

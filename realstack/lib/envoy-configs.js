@@ -42,7 +42,22 @@ function tcp(port) { return { socket_address: { address: '127.0.0.1', port_value
  * An HTTP listener: codec AUTO because TiDB speaks HTTP/1.1 (PD's HTTP API) and HTTP/2 (gRPC)
  * on the same PD port; no timeouts, since BatchCommands, Tso and Watch streams never end.
  */
-function httpListener(name, address, cluster, filters, transportSocket) {
+/**
+ * One JSON line per call (what TiDB called, with which outcome): the inventory of the calls a
+ * real TiDB makes comes from these, not from what we believe it sends.
+ */
+function accessLog(file) {
+  return [{
+    name: 'envoy.access_loggers.file',
+    typed_config: {
+      '@type': ANY + 'envoy.extensions.access_loggers.file.v3.FileAccessLog',
+      path: file,
+      log_format: { json_format: { listener: '%REQ(:AUTHORITY)%', method: '%REQ(:METHOD)%', path: '%REQ(:PATH)%', protocol: '%PROTOCOL%', code: '%RESPONSE_CODE%', grpc: '%GRPC_STATUS_NUMBER%', details: '%RESPONSE_CODE_DETAILS%', duration_ms: '%DURATION%' } },
+    },
+  }];
+}
+
+function httpListener(name, address, cluster, filters, transportSocket, accessLogFile) {
   const chain = {
     filters: [{
       name: 'envoy.filters.network.http_connection_manager',
@@ -57,6 +72,7 @@ function httpListener(name, address, cluster, filters, transportSocket) {
           name, virtual_hosts: [{ name, domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster, timeout: '0s' } }] }],
         },
         http_filters: [...filters, router],
+        ...(accessLogFile ? { access_log: accessLog(accessLogFile) } : {}),
       },
     }],
   };
@@ -124,6 +140,7 @@ function bootstrap(nodeId, node, adminPipe, listeners, clusters) {
  * @param {string|null} o.wasm       filter .wasm (outbound mode) or null (no filter)
  * @param {object|null} o.pluginConfig
  * @param {object|null} o.certs      {cert, key, ca}: originate mTLS (inbound mode)
+ * @param {string} [o.accessLog]     JSON access log file (one line per call)
  */
 function sidecar(o) {
   const filters = o.wasm ? [wasmFilter(o.wasm, o.pluginConfig)] : [];
@@ -131,8 +148,8 @@ function sidecar(o) {
   // the gateway's codec AUTO detects it either way.
   const up = o.certs ? tls('upstream', o.certs, undefined) : null;
   return bootstrap(`sidecar-${o.name}`, o.node, o.adminPipe, [
-    httpListener('pd', tcp(2379), 'pd', filters),
-    httpListener('tikv', tcp(20160), 'tikv', filters),
+    httpListener('pd', tcp(2379), 'pd', filters, null, o.accessLog),
+    httpListener('tikv', tcp(20160), 'tikv', filters, null, o.accessLog),
   ], [httpCluster('pd', pipe(o.upstream.pd), up), httpCluster('tikv', pipe(o.upstream.tikv), up)]);
 }
 
@@ -149,8 +166,8 @@ function gateway(o) {
   const filters = [wasmFilter(o.wasm, o.pluginConfig)];
   const down = tls('downstream', o.certs, ['h2', 'http/1.1']);
   return bootstrap('gateway', {}, o.adminPipe, [
-    httpListener('pd', pipe(o.listen.pd), 'pd', filters, down),
-    httpListener('tikv', pipe(o.listen.tikv), 'tikv', filters, down),
+    httpListener('pd', pipe(o.listen.pd), 'pd', filters, down, o.accessLog),
+    httpListener('tikv', pipe(o.listen.tikv), 'tikv', filters, down, o.accessLog),
   ], [httpCluster('pd', tcp(2379)), httpCluster('tikv', tcp(20160))]);
 }
 
