@@ -3,7 +3,7 @@
 // It imports nothing from the SDK, which proves the core does not depend on it.
 import { parseConfig, Config } from "../config/config";
 import { DirectionRewriter } from "../filter/direction";
-import { lookupMethod, Method, POLICY_REWRITE } from "../schema/methods";
+import { lookupMethod, Method, POLICY_REWRITE, POLICY_DENY } from "../schema/methods";
 import { Writer } from "../proto/writer";
 import { encodeRegionKey, decodeRegionKey } from "../keyspace/codec";
 import { Keyspace } from "../keyspace/keyspace";
@@ -48,6 +48,19 @@ export function selectInbound(principal: string): string {
   if (s.tenant !== null) return s.name;
   if (s.kind == 1) return "passthrough:" + s.name;
   return "";
+}
+
+/**
+ * How the allowlist treats a gRPC :path: "unknown", "rewrite", "pass" or "deny: <reason>"
+ * (for realstack/inventory.js, which labels every call a real TiDB made).
+ */
+export function methodTreatment(path: string): string {
+  const m = lookupMethod(path);
+  if (m === null) return "unknown";
+  const method = m as Method;
+  if (method.policy == POLICY_REWRITE) return "rewrite";
+  if (method.policy == POLICY_DENY) return "deny: " + method.reason;
+  return "pass";
 }
 
 /**

@@ -85,6 +85,11 @@ class Core {
     return this.guard(() => this.str(json, (p) => this.getStr(this.ex.configure(p))));
   }
 
+  /** The allowlist's treatment of a gRPC path: "unknown", "rewrite", "pass" or "deny: <reason>". */
+  treatment(pathName) {
+    return this.guard(() => this.str(pathName, (p) => this.getStr(this.ex.methodTreatment(p))));
+  }
+
   /** Opens one direction of a call: handle > 0, -1 unknown method, -2 denied/pass. */
   open(tenant, pathName, isRequest) {
     return this.guard(() => this.str(pathName, (p) => this.ex.openCall(tenant, p, isRequest ? 1 : 0)));

@@ -18,6 +18,7 @@ const { steps } = require('../../realstack/sql-suite');
 const { rawByTenant, refusals, formatRefusals } = require('../../realstack/lib/observe');
 const { snapshotEtcd, report } = require('../../realstack/compare');
 const { explain } = require('../../realstack/reference-differences');
+const { inventory, markdown } = require('../../realstack/inventory');
 
 jest.setTimeout(15 * 60 * 1000);
 const out = (m) => process.stdout.write(m + '\n');
@@ -35,6 +36,11 @@ for (const mode of MODES.filter((m) => m !== 'keyspace')) {
     afterAll(async () => {
       if (!stack) return;
       out(`refusals in ${mode} mode (from the filter's log lines):\n${formatRefusals(refusals(stack))}`);
+      if (mode === 'outbound') {
+        const inv = markdown(inventory(stack.dir));
+        fs.writeFileSync(path.join(stack.dir, 'inventory.md'), inv + '\n');
+        out(`every call the tidb-servers made in ${mode} mode (realstack/inventory.js):\n${inv}`);
+      }
       snapshotEtcd(stack.dir);
       runs[mode] = stack.dir;
       await stack.stop();
