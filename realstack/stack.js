@@ -55,12 +55,12 @@ function tidbNodeMetadata(name) {
   };
 }
 
-function pdConfig() {
+function pdConfig(tenants) {
   // max-replicas 1: one store. The keyspaces are created in every mode so that PD's view
   // (and the ids) are the same in the mesh runs and in the keyspace-mode reference run.
   return [
     '[replication]', 'max-replicas = 1',
-    '[keyspace]', `pre-alloc = [${TENANTS.map((t) => `"${t.name}"`).join(', ')}]`, 'wait-region-split = false', '',
+    '[keyspace]', `pre-alloc = [${tenants.map((t) => `"${t.name}"`).join(', ')}]`, 'wait-region-split = false', '',
   ].join('\n');
 }
 
@@ -128,7 +128,7 @@ async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wa
       }
     }
 
-    fs.writeFileSync(f('pd.toml'), pdConfig());
+    fs.writeFileSync(f('pd.toml'), pdConfig(tenants));
     const pd = P.startProcess('pd-server', storageNs, bins['pd-server'], [
       '--name', 'pd', '--data-dir', f('pd-data'), '--config', f('pd.toml'),
       '--client-urls', 'http://127.0.0.1:2379', '--advertise-client-urls', 'http://127.0.0.1:2379',
