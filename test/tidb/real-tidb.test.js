@@ -36,6 +36,11 @@ for (const mode of MODES.filter((m) => m !== 'keyspace')) {
     afterAll(async () => {
       if (!stack) return;
       out(`refusals in ${mode} mode (from the filter's log lines):\n${formatRefusals(refusals(stack))}`);
+      const denied = {};
+      for (const name of mode === 'inbound' ? ['gateway'] : stack.tenants.map((t) => t.name)) {
+        for (const [k, v] of Object.entries(await stack.envoyStats(name, 'calls_denied|frames_rejected'))) if (v) denied[k] = (denied[k] || 0) + v;
+      }
+      out(`refusal counters in ${mode} mode (Envoy stats of the filter): ${JSON.stringify(denied)}`);
       if (mode === 'outbound') {
         const inv = markdown(inventory(stack.dir));
         fs.writeFileSync(path.join(stack.dir, 'inventory.md'), inv + '\n');
