@@ -10,7 +10,7 @@
 
 const fs = require('fs');
 const path = require('path');
-const { startPd, request } = require('../servers/real-pd-http-process');
+const { startPd, request } = require('../servers/real-pd-process');
 const { startEnvoy, twoTenantConfig, tidbNode } = require('../harness/envoy');
 const { E, D, P, qe, hex } = require('../pdhttp/pdhttp');
 
