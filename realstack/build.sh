@@ -62,10 +62,11 @@ for t in "${targets[@]}"; do
     ) >"$log" 2>&1 &
     pid=$!
     # Progress: one line a minute with the number of packages compiled so far.
+    shown=0
     while kill -0 "$pid" 2>/dev/null; do
       sleep 5
       el=$(( $(date +%s) - start ))
-      if [ $((el % 60)) -lt 5 ]; then echo "build: $name ... ${el}s, $(wc -l <"$log") packages"; fi
+      if [ $((el / 60)) -gt "$shown" ]; then shown=$((el / 60)); echo "build: $name ... ${el}s, $(wc -l <"$log") packages"; fi
     done
     if ! wait "$pid"; then
       echo "build: $name FAILED after $(( $(date +%s) - start ))s; last lines of $log:" >&2
