@@ -3,10 +3,11 @@ import * as fs from 'fs';
 import { cmdApply, cmdDiff, cmdGenerate, cmdTenants, Io } from './commands';
 import { EXIT, ToolError } from './errors';
 import { parseArgs, USAGE } from './options';
+import { cmdRollout } from './rollout/command';
 import { readStdin } from './source';
 
 const HANDLERS: Record<string, (o: ReturnType<typeof parseArgs>, io: Io) => Promise<number>> = {
-  generate: cmdGenerate, apply: cmdApply, diff: cmdDiff, tenants: cmdTenants,
+  generate: cmdGenerate, apply: cmdApply, diff: cmdDiff, tenants: cmdTenants, rollout: cmdRollout,
 };
 
 /** The real process Io. */
@@ -17,6 +18,7 @@ export function processIo(): Io {
     stdin: () => readStdin(process.stdin),
     writeFile: (f, t) => fs.writeFileSync(f, t),
     cwd: process.cwd(),
+    rollout: { stderrIsTTY: Boolean(process.stderr.isTTY) },
   };
 }
 

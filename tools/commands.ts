@@ -8,12 +8,14 @@ import { deleteCommand, directionFindings, directionsOf, objectId, otherDirectio
 import { EXIT, ToolError } from './errors';
 import { generate, GenerateOptions, kindForIstio, OutputKind } from './generate';
 import { Phase } from './istio/common';
-import { Options } from './options';
+import { listFormat, Options } from './options';
 import { FetchLike, pdAllocator } from './pd';
 import { principal } from './plugin-config';
 import { Allocator, localAllocator, parseRegistry, Registry, resolveTenants, retireTenant, selectTenants } from './registry';
 import { renderYaml } from './render';
+import type { RolloutHooks } from './rollout/command';
 import { checkTopology } from './safety';
+import { setsJson, setsTable, tenantsGroupedJson, tenantsTable } from './tenants/list';
 import { loadRegistryFile, readInputs, readLocalArtifact, registryText, saveRegistryFile } from './source';
 import { discover, storageKey } from './tidb/topology';
 import { Finding, KubeObject, Topology } from './types';
@@ -29,6 +31,8 @@ export interface Io {
   /** Connects to a cluster; defaults to @kubernetes/client-node with kubeconfig/in-cluster credentials. */
   connect?(kubeconfig?: string, context?: string): Cluster;
   fetch?: FetchLike;
+  /** rollout: terminal detection, clock, environment, SQL connector (tests replace them). */
+  rollout?: RolloutHooks;
 }
 
 export const DEFAULT_URL = 'file:///var/local/wasm/tidb-mesh.wasm';
@@ -196,7 +200,10 @@ export async function cmdDiff(o: Options, io: Io): Promise<number> {
   return differs ? EXIT.DIFF : EXIT.OK;
 }
 
-/** `tenants [list|retire NS/NAME]`: reads (and for retire, writes) the registry. */
+/**
+ * `tenants [list|sets|retire NS/NAME]`: reads (and for retire, writes) the registry. list: `-l`
+ * selector over set values, `--group-by SET`, `-o table|json`; sets: the set index.
+ */
 export async function cmdTenants(o: Options, io: Io): Promise<number> {
   const sub = o.args[0] ?? 'list';
   let registry: Registry;
@@ -214,12 +221,14 @@ export async function cmdTenants(o: Options, io: Io): Promise<number> {
   }
   if (sub === 'list') {
     const rows = selectTenants(registry, o.selector);
-    if (o.format === 'json') { io.stdout(registryText({ ...registry, tenants: rows })); return EXIT.OK; }
-    const table = [['NAMESPACE', 'NAME', 'KEYSPACE-ID', 'KEYSPACE', 'STORAGE-LAYER', 'STATE', 'LABELS'],
-      ...rows.map((r) => [r.namespace, r.name, String(r.keyspaceId), r.keyspaceName, r.storageLayer, r.state,
-        Object.entries(r.labels).sort().map(([k, v]) => `${k}=${v}`).join(',') || '-'])];
-    const w = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-    io.stdout(table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(w[i]))).join('  ')).join('\n') + '\n');
+    const json = listFormat(o) === 'json';
+    if (o.groupBy) io.stdout(json ? tenantsGroupedJson(rows, o.groupBy) : tenantsTable(rows, o.groupBy));
+    else io.stdout(json ? registryText({ ...registry, tenants: rows }) : tenantsTable(rows));
+    return EXIT.OK;
+  }
+  if (sub === 'sets') {
+    const rows = selectTenants(registry, o.selector);
+    io.stdout(listFormat(o) === 'json' ? setsJson(rows) : setsTable(rows));
     return EXIT.OK;
   }
   if (sub === 'retire') {
@@ -231,7 +240,7 @@ export async function cmdTenants(o: Options, io: Io): Promise<number> {
     io.stderr(`retired ${ns}/${name}; its keyspace id stays reserved\n`);
     return EXIT.OK;
   }
-  throw new ToolError(`unknown tenants subcommand ${sub} (list, retire)`, EXIT.USAGE, 'USAGE');
+  throw new ToolError(`unknown tenants subcommand ${sub} (list, sets, retire)`, EXIT.USAGE, 'USAGE');
 }
 
 export { storageKey };

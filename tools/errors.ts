@@ -9,6 +9,8 @@ export const EXIT = {
   SAFETY: 3,
   REGISTRY: 4,
   IO: 5,
+  /** `rollout`: a tenant failed; the stage stopped (resume after the fix). */
+  ROLLOUT: 6,
   INTERNAL: 70,
 } as const;
 

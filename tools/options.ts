@@ -31,6 +31,26 @@ export interface Options {
   forceConflicts: boolean;
   selector?: string;
   format: 'table' | 'json';
+  /** tenants / rollout status: group by the values of this tenant set. */
+  groupBy?: string;
+  /** rollout: canary tenants (NS/NAME or NAME), the first stage; repeatable and comma-separated. */
+  canary: string[];
+  /** rollout: one stage per value of this set after the canaries ("region" or "region=us-west,us-east"). */
+  batchBy?: string;
+  /** rollout: at most this many tenants migrate at once (text; checked by the rollout command). */
+  parallel?: string;
+  /** rollout: the rollout's name (default: <migration dir>-v<target>). */
+  name?: string;
+  /** rollout: TENANT=HOST:PORT or TENANT=/path/to/mysql.sock; repeatable. */
+  endpoints: string[];
+  /** rollout: MySQL user (password from $TIDB_MESH_PASSWORD). */
+  user?: string;
+  /** rollout, files mode: directory of rollout state files. */
+  state?: string;
+  /** rollout: apply migrations up to this version (default: the highest in the directory). */
+  to?: string;
+  dryRun: boolean;
+  watch: boolean;
   help: boolean;
 }
 
@@ -40,12 +60,14 @@ const VALUE_FLAGS: Record<string, keyof Options> = {
   '--kind': 'kind', '--istio-version': 'istioVersion', '--phase': 'phase', '--fail-strategy': 'failStrategy',
   '--trust-domain': 'trustDomain', '--passthrough': 'passthrough', '--image-pull-policy': 'imagePullPolicy',
   '--image-pull-secret': 'imagePullSecret', '-o': 'output', '--output': 'output', '-l': 'selector', '--selector': 'selector',
-  '--format': 'format', '--direction': 'direction',
+  '--format': 'format', '--direction': 'direction', '--group-by': 'groupBy', '--canary': 'canary', '--batch-by': 'batchBy',
+  '--parallel': 'parallel', '--name': 'name', '--endpoint': 'endpoints', '--user': 'user', '--state': 'state', '--to': 'to',
 };
-const REPEATED = new Set<keyof Options>(['files', 'pd', 'passthrough']);
+const REPEATED = new Set<keyof Options>(['files', 'pd', 'passthrough', 'canary', 'endpoints']);
 const BOOL_FLAGS: Record<string, [keyof Options, boolean]> = {
   '--from-cluster': ['fromCluster', true], '--no-pd-peer-remedy': ['pdPeerRemedy', false],
   '--force-conflicts': ['forceConflicts', true], '--envoyfilter': ['kind', 'envoyfilter' as unknown as boolean],
+  '--dry-run': ['dryRun', true], '--watch': ['watch', true], '-w': ['watch', true],
   '-h': ['help', true], '--help': ['help', true],
 };
 
@@ -54,6 +76,7 @@ export function parseArgs(argv: string[]): Options {
   const o: Options = {
     command: '', args: [], files: [], fromCluster: false, pd: [], phase: 'UNSPECIFIED_PHASE', failStrategy: 'FAIL_CLOSE',
     trustDomain: 'cluster.local', direction: 'outbound', pdPeerRemedy: true, passthrough: [], forceConflicts: false, format: 'table', help: false,
+    canary: [], endpoints: [], dryRun: false, watch: false,
   };
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i];
@@ -82,13 +105,25 @@ export function parseArgs(argv: string[]): Options {
   return o;
 }
 
+/**
+ * Output format of the listing commands (tenants, rollout): `-o json|table` or `--format`.
+ * Throws ToolError (USAGE) for any other `-o` value (there `-o` is not a file).
+ */
+export function listFormat(o: Options): 'table' | 'json' {
+  if (o.output === undefined) return o.format;
+  if (o.output === 'json' || o.output === 'table') return o.output;
+  throw new ToolError(`-o takes json or table for ${o.command} (got ${o.output})`, EXIT.USAGE, 'USAGE');
+}
+
 export const USAGE = `tidb-mesh: TidbClusters in, Istio WasmPlugin/EnvoyFilter out.
 
 Usage:
   tidb-mesh generate (-f FILE... | -f - | --from-cluster [-n NS]) [options]   print manifests (YAML) on stdout
   tidb-mesh apply    (-f FILE... | --from-cluster [-n NS]) [options]          server-side apply them
   tidb-mesh diff     (-f FILE... | --from-cluster [-n NS]) [options]          compare with the live cluster
-  tidb-mesh tenants  [list | retire NS/NAME] (--registry FILE | -n NS)         the tenant registry
+  tidb-mesh tenants  [list | sets | retire NS/NAME] (--registry FILE | -n NS) the tenant registry and tenant sets
+  tidb-mesh rollout  [run] DIR (--registry FILE | -n NS) [rollout options]    apply SQL migrations tenant by tenant, in stages
+  tidb-mesh rollout  resume NAME | status [NAME] [--group-by SET] [-w]       continue / show a rollout
 
 Inputs and registry:
   -f, --filename F      TidbCluster / core.pingcap.com manifests (file, directory, or - for stdin); repeatable
@@ -113,7 +148,16 @@ Output:
   --image-pull-policy P, --image-pull-secret S, -o FILE
 diff/apply: live tidb-mesh plugins of the other direction are listed by diff as "--- remove" and make
   apply refuse (exit 3) until they are deleted (see docs/manifest-tool.md, "One direction per storage layer")
-apply: --force-conflicts      tenants: -l k=v,... --format table|json
+apply: --force-conflicts
+tenants: -l SELECTOR (customer=acme,region in (us-west,us-east), region notin (x), !customer), --group-by SET,
+  -o table|json (or --format)
+rollout (docs/rollouts.md): DIR holds numbered migrations 0001_name.sql ...; -l SELECTOR picks the tenants;
+  --canary NS/NAME (repeatable; stage 1)  --batch-by SET[=v1,v2,...] (one stage per value, in that order)
+  --parallel N (tenants at once, default 2)  --endpoint TENANT=HOST:PORT|/path/mysql.sock (default
+  <name>-tidb.<ns>.svc:4000)  --user U (password: $TIDB_MESH_PASSWORD)  --name NAME  --to VERSION
+  --state DIR (files mode; default tidb-mesh-rollouts/ next to the registry)  --dry-run  -o table|json
+  status: --group-by SET, -w/--watch follows it until it ends (in a terminal, a running rollout is followed anyway)
 
-Exit codes: 0 ok, 1 diff found, 2 usage, 3 safety check failed, 4 registry error, 5 API/IO error, 70 internal.
+Exit codes: 0 ok, 1 diff found, 2 usage, 3 safety check failed, 4 registry error, 5 API/IO error,
+  6 rollout stage failed (resume after the fix), 70 internal.
 `;

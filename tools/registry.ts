@@ -2,6 +2,8 @@
 // never changed and never reused (retired records keep their id). Pure, except that allocation
 // goes through an injected Allocator (local counter or PD's keyspace API, see pd.ts).
 import { RegistryError } from './errors';
+import { matches, parseSelector } from './tenants/selector';
+import { checkTenantSets, setValueProblems } from './tenants/sets';
 import { Labels, TenantSource } from './types';
 import { storageKey } from './tidb/topology';
 
@@ -19,12 +21,19 @@ export interface TenantRecord {
   storageLayer: string;
   keyspaceId: number;
   keyspaceName: string;
-  /** Tenant-set labels, e.g. {customer: acme, region: us-west}. May change; the id may not. */
+  /**
+   * The tenant's set values, at most one per set, e.g. {customer: acme, region: us-west}; empty
+   * for a tenant in no set. From `tenant.tidb-mesh.io/<set>` labels. May change; the id may not.
+   */
   labels: Labels;
   state: 'active' | 'retired';
 }
 
-/** The persisted document (a JSON file, or data key `tenants.json` of a ConfigMap). */
+/**
+ * The persisted document (a JSON file, or data key `tenants.json` of a ConfigMap). When written
+ * it also carries `tenantSets`, the index of every set over the active tenants
+ * (source.ts registryText; tenants/sets.ts tenantSetsOf), which must agree with the records.
+ */
 export interface Registry {
   apiVersion: typeof REGISTRY_API;
   kind: 'TenantRegistry';
@@ -74,6 +83,11 @@ export function parseRegistry(doc: unknown, where: string): Registry {
       throw bad(`malformed record ${JSON.stringify(r)}`);
     }
     checkRange(r.keyspaceId, recKey(r));
+    if (r.labels !== undefined && (typeof r.labels !== 'object' || r.labels === null || Object.values(r.labels).some((v) => typeof v !== 'string'))) {
+      throw bad(`tenant ${recKey(r)}: labels must map set names to one value each`);
+    }
+    const setProblem = setValueProblems(r.labels ?? {})[0];
+    if (setProblem) throw bad(`tenant ${recKey(r)}: ${setProblem}`);
     const id = `${r.storageLayer}#${r.keyspaceId}`;
     const nm = `${r.storageLayer}#${r.keyspaceName}`;
     if (ids.has(id)) throw bad(`keyspace id ${r.keyspaceId} recorded twice for storage layer ${r.storageLayer}`);
@@ -81,7 +95,13 @@ export function parseRegistry(doc: unknown, where: string): Registry {
     if (keys.has(recKey(r))) throw bad(`tenant ${recKey(r)} recorded twice`);
     ids.add(id); names.add(nm); keys.add(recKey(r));
   }
-  return { apiVersion: REGISTRY_API, kind: 'TenantRegistry', tenants: sortRecords(d.tenants.map((r) => ({ ...r, labels: r.labels ?? {} }))) };
+  const tenants = sortRecords(d.tenants.map((r) => ({ ...r, labels: r.labels ?? {} })));
+  const recorded = (d as { tenantSets?: unknown }).tenantSets;
+  if (recorded !== undefined) {
+    const problem = checkTenantSets(recorded, tenants);
+    if (problem) throw bad(problem);
+  }
+  return { apiVersion: REGISTRY_API, kind: 'TenantRegistry', tenants };
 }
 
 function checkRange(id: number, who: string): void {
@@ -191,11 +211,13 @@ export function retireTenant(registry: Registry, namespace: string, name: string
 }
 
 /**
- * Tenants matching a label selector "k=v,k2=v2" (a tenant set). Empty selector matches all.
+ * Tenants whose set values match `selector` (Kubernetes label-selector syntax over set names:
+ * `customer=acme,region in (us-west,us-east)`, see tenants/selector.ts), in registry order.
+ * Empty selector matches all. Throws ToolError (USAGE) on a malformed selector.
  */
 export function selectTenants(registry: Registry, selector: string | undefined): TenantRecord[] {
-  const pairs = (selector ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((s) => s.split('=', 2));
-  return registry.tenants.filter((r) => pairs.every(([k, v]) => r.labels[k] === v));
+  const sel = parseSelector(selector);
+  return registry.tenants.filter((r) => matches(sel, r.labels));
 }
 
 /** Record of tenant namespace/name, if any. */

@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { LocalArtifact } from './artifact';
 import { EXIT, ToolError } from './errors';
 import { emptyRegistry, parseRegistry, Registry } from './registry';
+import { tenantSetsOf } from './tenants/sets';
 import { KubeObject } from './types';
 
 /**
@@ -60,9 +61,12 @@ export function loadRegistryFile(file: string): Registry {
   return parseRegistry(doc, file);
 }
 
-/** Canonical registry text (stable key order, 2-space indent, trailing newline). */
+/**
+ * Canonical registry text (stable key order, 2-space indent, trailing newline), with the
+ * tenant-set index `tenantSets` recomputed from the records (active tenants only).
+ */
 export function registryText(r: Registry): string {
-  return JSON.stringify({ apiVersion: r.apiVersion, kind: r.kind, tenants: r.tenants.map((t) => ({
+  return JSON.stringify({ apiVersion: r.apiVersion, kind: r.kind, tenantSets: tenantSetsOf(r.tenants), tenants: r.tenants.map((t) => ({
     name: t.name, namespace: t.namespace, storageLayer: t.storageLayer, keyspaceId: t.keyspaceId,
     keyspaceName: t.keyspaceName, labels: Object.fromEntries(Object.entries(t.labels).sort(([a], [b]) => a.localeCompare(b))), state: t.state,
   })) }, null, 2) + '\n';

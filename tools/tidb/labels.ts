@@ -1,8 +1,9 @@
 // Label and annotation keys read from TidbClusters / TiDBGroups, and operator pod labels.
-import { Labels } from '../types';
+import { mergeSetLabels, setValueProblems, TENANT_SET_LABEL_PREFIX } from '../tenants/sets';
+import { Finding, Labels } from '../types';
 
 /** Prefix of TidbCluster labels that become tenant-set labels (`tenant.tidb-mesh.io/customer: acme`). */
-export const TENANT_LABEL_PREFIX = 'tenant.tidb-mesh.io/';
+export const TENANT_LABEL_PREFIX = TENANT_SET_LABEL_PREFIX;
 /** Annotation pinning a tenant's keyspace id (for keyspaces that already exist). */
 export const ANN_KEYSPACE_ID = 'tidb-mesh.io/keyspace-id';
 /** Annotation overriding the keyspace name (default: the tenant name). */
@@ -20,13 +21,20 @@ export function v2PodLabels(cluster: string, component: 'pd' | 'tikv' | 'tidb', 
   return l;
 }
 
-/** Tenant-set labels of an object: its `tenant.tidb-mesh.io/<key>` labels with the prefix removed. */
-export function tenantLabelsOf(labels: Labels | undefined): Labels {
-  const out: Labels = {};
-  for (const [k, v] of Object.entries(labels ?? {})) {
-    if (k.startsWith(TENANT_LABEL_PREFIX)) out[k.slice(TENANT_LABEL_PREFIX.length)] = v;
+/**
+ * A tenant's set values from one or more label maps (v1: the TidbCluster's labels; v2: the
+ * TiDBGroup's and its pod template's), with an error finding for each set given two different
+ * values (TENANT_SET_CONFLICT) and for invalid set names or empty values (TENANT_SET_INVALID).
+ */
+export function tenantSetsFrom(source: string, maps: Array<{ where: string; labels: Labels | undefined }>): { sets: Labels; findings: Finding[] } {
+  const { sets, conflicts } = mergeSetLabels(maps);
+  const findings: Finding[] = conflicts.map((message) => ({ code: 'TENANT_SET_CONFLICT', severity: 'error' as const, object: source, message,
+    fix: `Give the set one value: make the ${TENANT_SET_LABEL_PREFIX}<set> labels agree (or remove one).` }));
+  for (const message of setValueProblems(sets)) {
+    findings.push({ code: 'TENANT_SET_INVALID', severity: 'error', object: source, message,
+      fix: `Use ${TENANT_SET_LABEL_PREFIX}<set>: <value> with a non-empty label value; leave the label out for a tenant without a value.` });
   }
-  return out;
+  return { sets, findings };
 }
 
 /**

@@ -1,6 +1,6 @@
 // tidb-operator v1 (pingcap.com/v1alpha1 TidbCluster) -> storage layers and tenants. Pure.
 import { Finding, KubeObject, StorageLayer, TenantSource } from '../types';
-import { ANN_KEYSPACE_NAME, pinnedIdOf, tenantLabelsOf, v1PodLabels } from './labels';
+import { ANN_KEYSPACE_NAME, pinnedIdOf, tenantSetsFrom, v1PodLabels } from './labels';
 
 export const V1_API = 'pingcap.com/v1alpha1';
 
@@ -32,6 +32,8 @@ export function readV1(o: KubeObject): { storage?: StorageLayer; tenant?: Tenant
   if (ref) {
     if (!spec.tidb) return { ignored: `${source}: references ${ref} but has no spec.tidb`, findings };
     const pinned = pinnedIdOf(o.metadata.annotations);
+    const sets = tenantSetsFrom(source, [{ where: 'metadata.labels', labels: o.metadata.labels }]);
+    findings.push(...sets.findings);
     if (pinned !== undefined && Number.isNaN(pinned)) {
       findings.push({ code: 'BAD_KEYSPACE_ANNOTATION', severity: 'error', object: source,
         message: `annotation tidb-mesh.io/keyspace-id must be a decimal integer`,
@@ -44,7 +46,7 @@ export function readV1(o: KubeObject): { storage?: StorageLayer; tenant?: Tenant
         tlsCluster: tls,
         serviceAccount: sa(spec, 'tidb'),
         podSelector: v1PodLabels(name, 'tidb'),
-        tenantLabels: tenantLabelsOf(o.metadata.labels),
+        tenantLabels: sets.sets,
         keyspaceName: o.metadata.annotations?.[ANN_KEYSPACE_NAME] ?? name,
         pinnedKeyspaceId: pinned !== undefined && !Number.isNaN(pinned) ? pinned : undefined,
         tidbConfig: spec.tidb.config,

@@ -2,7 +2,7 @@
 // layers and tenants. Pure. Coverage: a Cluster with at least one PDGroup and one TiKVGroup is a
 // storage layer; every TiDBGroup of it is a tenant (all groups live in the Cluster's namespace).
 import { Finding, KubeObject, StorageLayer, TenantSource } from '../types';
-import { ANN_KEYSPACE_NAME, pinnedIdOf, tenantLabelsOf, v2PodLabels } from './labels';
+import { ANN_KEYSPACE_NAME, pinnedIdOf, tenantSetsFrom, v2PodLabels } from './labels';
 
 export const V2_API = 'core.pingcap.com/v1alpha1';
 export const V2_KINDS = ['Cluster', 'PDGroup', 'TiKVGroup', 'TiDBGroup'] as const;
@@ -52,9 +52,12 @@ export function readV2(objs: KubeObject[]): { storage: StorageLayer[]; tenants: 
     });
     for (const g of tidb) {
       const gs: Spec = (g.spec as Spec) ?? {};
-      const labels = { ...(g.metadata.labels ?? {}), ...(gs.template?.metadata?.labels ?? {}) };
       const pinned = pinnedIdOf(g.metadata.annotations);
       const gsource = `TiDBGroup ${namespace}/${g.metadata.name}`;
+      // Set values from the group's labels and its pod template's; two different values of one set are refused.
+      const sets = tenantSetsFrom(gsource, [{ where: 'metadata.labels', labels: g.metadata.labels },
+        { where: 'spec.template.metadata.labels', labels: gs.template?.metadata?.labels }]);
+      out.findings.push(...sets.findings);
       if (pinned !== undefined && Number.isNaN(pinned)) {
         out.findings.push({ code: 'BAD_KEYSPACE_ANNOTATION', severity: 'error', object: gsource,
           message: 'annotation tidb-mesh.io/keyspace-id must be a decimal integer', fix: 'Correct or remove the annotation.' });
@@ -65,7 +68,7 @@ export function readV2(objs: KubeObject[]): { storage: StorageLayer[]; tenants: 
         tlsCluster: tls,
         serviceAccount: groupSa(g),
         podSelector: v2PodLabels(name, 'tidb', g.metadata.name),
-        tenantLabels: tenantLabelsOf(labels),
+        tenantLabels: sets.sets,
         keyspaceName: g.metadata.annotations?.[ANN_KEYSPACE_NAME] ?? gs.template?.spec?.keyspace ?? g.metadata.name,
         pinnedKeyspaceId: pinned !== undefined && !Number.isNaN(pinned) ? pinned : undefined,
         tidbConfig: gs.template?.spec?.config,

@@ -1,0 +1,7 @@
+-- The shop schema every tenant gets.
+CREATE DATABASE IF NOT EXISTS shop;
+CREATE TABLE IF NOT EXISTS shop.customers (
+  id BIGINT PRIMARY KEY,
+  email VARCHAR(128) NOT NULL,
+  created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);

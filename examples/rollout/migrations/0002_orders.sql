@@ -1,0 +1,7 @@
+USE shop;
+CREATE TABLE IF NOT EXISTS orders (
+  id BIGINT PRIMARY KEY,
+  customer_id BIGINT NOT NULL,
+  total DECIMAL(10, 2) NOT NULL
+);
+INSERT INTO orders VALUES (1, 1, 0.00);
