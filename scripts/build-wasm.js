@@ -38,6 +38,8 @@ if (fs.existsSync(path.join(root, 'assembly/noop.ts'))) targets.push(['assembly/
 if (fs.existsSync(path.join(root, 'assembly/testing/entry.ts'))) targets.push(['assembly/testing/entry.ts', 'dist/tidb-mesh-core.wasm', []]);
 // The pure PD-HTTP module for its unit tests (test/pdhttp), the same way.
 if (fs.existsSync(path.join(root, 'assembly/testing/pdhttp-entry.ts'))) targets.push(['assembly/testing/pdhttp-entry.ts', 'dist/tidb-mesh-pdhttp.wasm', []]);
+// The allowlist and its key-field tables as text, for the schema completeness check (test/realschema).
+if (fs.existsSync(path.join(root, 'assembly/testing/tables-entry.ts'))) targets.push(['assembly/testing/tables-entry.ts', 'dist/tidb-mesh-tables.wasm', []]);
 
 for (const [entry, out, extra] of targets) {
   compile(entry, out, extra);

@@ -1,6 +1,8 @@
 // Key-field tables for pdpb.PD and keyspacepb.Keyspace: region keys (memcomparable,
 // keyfields.md §1.4 and §4) and keyspace ids (GC scope, keyspace metadata). Field numbers were
-// checked against pingcap/kvproto proto/{pdpb,metapb,keyspacepb}.proto at b6cdca197b3c.
+// checked against pingcap/kvproto proto/{pdpb,metapb,keyspacepb}.proto at b6cdca197b3c; npm
+// test checks them against the pinned kvproto versions and the field classification
+// (schema/upstream-protos.js, schema/fields/, docs/schema-completeness.md).
 // Which PD method gets which treatment is in schema/methods.ts (pd()) and docs/pd-etcd.md.
 import { MessageDesc, RANGE_REGION, KIND_TXN } from "./types";
 import { Region } from "./tikv";
@@ -31,6 +33,15 @@ export const ScatterRegionRequest = m("pdpb.ScatterRegionRequest").msg(3, Region
 
 /** metapb.Buckets: keys(3)[] are region keys, decoded as client-go DecodeBucketKeys. */
 const Buckets = m("metapb.Buckets").buckets(3);
+/**
+ * GetStoreResponse: stats(3).dfs(31)[] are DFS upload statistics per keyspace (newer kvproto,
+ * pdpb.DfsStatItem.scope(1).keyspace_id(2)): entries of other keyspaces, and global ones
+ * (which have no keyspace id), are dropped. The store itself (topology) passes.
+ */
+const DfsStatScope = m("pdpb.DfsStatScope").keyspaceIdFilter(2);
+const DfsStatItem = m("pdpb.DfsStatItem").msg(1, DfsStatScope);
+const StoreStats = m("pdpb.StoreStats").msgFiltered(31, DfsStatItem);
+export const GetStoreResponse = m("pdpb.GetStoreResponse").msg(3, StoreStats);
 /** GetRegionResponse: region(2) (outside the keyspace: the call fails), buckets(7). */
 export const GetRegionResponse = m("pdpb.GetRegionResponse").msg(2, Region).msg(7, Buckets);
 /** pdpb.Region and pdpb.RegionResponse share one shape: region(1), buckets(5). */
@@ -85,11 +96,9 @@ export const GetAllKeyspacesGCStatesResponse = m("pdpb.GetAllKeyspacesGCStatesRe
 
 /** KeyspaceMeta: oneof id(1) / keyspace_identity(8); only the tenant's own keyspace is shown. */
 const KeyspaceMetaOfTenant = m("keyspacepb.KeyspaceMeta").keyspaceIdFilter(1);
-/** LoadKeyspace / LoadKeyspaceByID: keyspace(2); another keyspace's meta fails the call. */
+/** LoadKeyspace: keyspace(2); another keyspace's meta fails the call. */
 export const LoadKeyspaceResponse = m("keyspacepb.LoadKeyspaceResponse").msg(2, KeyspaceMetaOfTenant);
 /** GetAllKeyspaces / WatchKeyspaces: keyspaces(2)[] filtered to the tenant. */
 export const KeyspacesResponse = m("keyspacepb.(keyspaces=2)").msgFiltered(2, KeyspaceMetaOfTenant);
 /** Requests whose fields need no rewriting (the response carries the check). */
 export const PlainRequest = m("pdpb.(no keys)");
-/** LoadKeyspaceByIDRequest: oneof id(2) / keyspace_identity(3); the id is forced to the tenant's. */
-export const LoadKeyspaceByIDRequest = m("keyspacepb.LoadKeyspaceByIDRequest").keyspaceId(2).deny(3).require(2);

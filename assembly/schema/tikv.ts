@@ -2,7 +2,9 @@
 // message carries a key, with kvproto field numbers (checked against pingcap/kvproto
 // proto/{kvrpcpb,tikvpb,coprocessor,errorpb,metapb,deadlock}.proto; see
 // shared/reference/keyfields.md §2, §3, §5, §7). Request and response tables are separate:
-// requests get prefixes added, responses get them checked and stripped.
+// requests get prefixes added, responses get them checked and stripped. npm test checks every
+// table against the pinned real schemas and the field classification (schema/fields/,
+// test/realschema, docs/schema-completeness.md): a key field without a rule fails it.
 import { MessageDesc, RANGE_RAW, RANGE_REGION, KIND_TXN, KIND_RAW } from "./types";
 
 function m(name: string): MessageDesc { return new MessageDesc(name); }
@@ -14,7 +16,8 @@ export const Context = m("kvrpcpb.Context")
   .keyspaceField(21).keyspaceField(31).keyspaceField(32).keyspaceField(38).keyspaceContext();
 const Mutation = m("kvrpcpb.Mutation").key(2);
 const KeyRange = m("kvrpcpb.KeyRange").range(RANGE_RAW, 1, 2);
-const RawKvPairReq = m("kvrpcpb.KvPair").key(2);
+/** A request KvPair (RawBatchPut.pairs): key(2); a KeyError (error(1)) there means nothing to TiKV and is refused. */
+const RawKvPairReq = m("kvrpcpb.KvPair").key(2).deny(1);
 const CopKeyRange = m("coprocessor.KeyRange").range(RANGE_RAW, 1, 2);
 const VersionedKeyRange = m("coprocessor.VersionedKeyRange").msg(1, CopKeyRange);
 const StoreBatchTask = m("coprocessor.StoreBatchTask").msg(4, CopKeyRange).msg(6, VersionedKeyRange);
@@ -155,7 +158,10 @@ const StoreBatchTaskResponse = m("coprocessor.StoreBatchTaskResponse").msg(2, Re
 /** coprocessor.Response: region_error(2), locked(3), paging range(5) (raw keys), batch_responses(13). */
 export const CopResponse = m("coprocessor.Response").withKind(KIND_TXN)
   .msg(2, RegionError).msg(3, LockInfo).msg(5, CopKeyRange).msg(13, StoreBatchTaskResponse);
-export const BatchCopResponse = m("coprocessor.BatchResponse").withKind(KIND_TXN).msg(4, Region);
+/** coprocessor.ShardInfo (TiCI shards): ranges(3). */
+const ShardInfo = m("coprocessor.ShardInfo").msg(3, CopKeyRange);
+/** coprocessor.BatchResponse: retry_regions(4), retry_shards(5) (newer kvproto; checked and stripped). */
+export const BatchCopResponse = m("coprocessor.BatchResponse").withKind(KIND_TXN).msg(4, Region).msg(5, ShardInfo);
 
 const EmptyResponse = m("tikvpb.BatchCommandsEmptyResponse");
 export const BatchResponseCmd = m("tikvpb.BatchCommandsResponse.Response").strictOneof()
@@ -167,6 +173,6 @@ export const BatchResponseCmd = m("tikvpb.BatchCommandsResponse.Response").stric
   .msg(22, CopResponse).msg(23, RegionAndKeyError).msg(24, RegionAndKeyError)
   .msg(25, CheckTxnStatusResponse).msg(26, RegionAndKeyError).msg(33, LocksResponse)
   .msg(35, RegionErrorOnly).msg(36, RegionErrorOnly).msg(37, RegionAndKeyError).msg(38, BufferBatchGetResponse)
-  .msg(39, NoKeysResponse).msg(40, NoKeysResponse)
+  .msg(39, RegionErrorOnly).msg(40, NoKeysResponse)
   .msg(255, EmptyResponse);
 export const BatchCommandsResponse = m("tikvpb.BatchCommandsResponse").msg(1, BatchResponseCmd);

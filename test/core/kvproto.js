@@ -192,6 +192,8 @@ message StoreSafeTSRequest { KeyRange key_range = 1; }
 message GetLockWaitInfoRequest { Context context = 1; }
 message GetLockWaitHistoryRequest { Context context = 1; }
 message GetHealthFeedbackRequest { Context context = 1; }
+message HealthFeedback { uint64 store_id = 1; uint64 feedback_seq_no = 2; int32 slow_score = 3; }
+message GetHealthFeedbackResponse { errorpb.Error region_error = 1; HealthFeedback health_feedback = 2; }
 message BroadcastTxnStatusRequest { Context context = 1; repeated TxnInfo txn_status = 2; }
 
 // ---- responses ----
@@ -271,7 +273,7 @@ const BATCH_CMDS = [
   [36, 'PrepareFlashbackToVersion', 'kvrpcpb.PrepareFlashbackToVersionRequest', 'kvrpcpb.RegionErrorResponse'],
   [37, 'Flush', 'kvrpcpb.FlushRequest', 'kvrpcpb.RegionKeyErrorsResponse'],
   [38, 'BufferBatchGet', 'kvrpcpb.BufferBatchGetRequest', 'kvrpcpb.BufferBatchGetResponse'],
-  [39, 'GetHealthFeedback', 'kvrpcpb.GetHealthFeedbackRequest', 'tikvpb.BatchCommandsEmptyResponse'],
+  [39, 'GetHealthFeedback', 'kvrpcpb.GetHealthFeedbackRequest', 'kvrpcpb.GetHealthFeedbackResponse'],
   [40, 'BroadcastTxnStatus', 'kvrpcpb.BroadcastTxnStatusRequest', 'tikvpb.BatchCommandsEmptyResponse'],
   [255, 'Empty', 'tikvpb.BatchCommandsEmptyRequest', 'tikvpb.BatchCommandsEmptyResponse'],
 ];
@@ -357,7 +359,7 @@ const METHODS = {
   GetStoreSafeTS: ['kvrpcpb.StoreSafeTSRequest', 'kvrpcpb.StoreSafeTSResponse'],
   GetLockWaitInfo: ['kvrpcpb.GetLockWaitInfoRequest', 'kvrpcpb.GetLockWaitInfoResponse'],
   GetLockWaitHistory: ['kvrpcpb.GetLockWaitHistoryRequest', 'kvrpcpb.GetLockWaitInfoResponse'],
-  GetHealthFeedback: ['kvrpcpb.GetHealthFeedbackRequest', 'tikvpb.BatchCommandsEmptyResponse'],
+  GetHealthFeedback: ['kvrpcpb.GetHealthFeedbackRequest', 'kvrpcpb.GetHealthFeedbackResponse'],
   BroadcastTxnStatus: ['kvrpcpb.BroadcastTxnStatusRequest', 'tikvpb.BatchCommandsEmptyResponse'],
 };
 const DENIED_METHODS = [

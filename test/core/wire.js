@@ -20,6 +20,7 @@ const WT = { VARINT: 0, I64: 1, LEN: 2, SGROUP: 3, EGROUP: 4, I32: 5 };
 // ---- encoding ------------------------------------------------------------------------------
 
 function varint(v) {
+  if (typeof v === 'bigint' && v >= 0n && v < 0x80000000n) v = Number(v);
   if (typeof v === 'number' && v >= 0 && v < 0x80000000) {
     if (v < 0x80) return Buffer.from([v]);
     const out = [];
@@ -44,7 +45,7 @@ function paddedVarint(v, len) {
   return out;
 }
 
-function tag(n, wt) { return varint((BigInt(n) << 3n) | BigInt(wt)); }
+function tag(n, wt) { return n < 0x10000000 ? varint(n * 8 + wt) : varint((BigInt(n) << 3n) | BigInt(wt)); }
 
 /** Entry constructors. */
 const E = {
@@ -385,7 +386,8 @@ function generate(t, rnd, opts, depth = 0) {
     const isKey = role !== null;
     if (rnd() > (isKey ? Math.max(o.present, 0.85) : o.present)) continue;
     if (f.resolvedType && f.resolvedType.fieldsArray && depth >= o.maxDepth) continue;
-    // A request KvPair (RawBatchPut.pairs) has only key and value; TiKV ignores error(1) there.
+    // A request KvPair (RawBatchPut.pairs) has only key and value; error(1) there is refused
+    // (schema/fields/tikv.js; test/realschema covers it).
     if (o.dir === 'req' && name === '.kvrpcpb.KvPair' && f.id === 1) continue;
     const count = f.repeated ? Math.floor(rnd() * 4) : (rnd() < o.dup ? 2 : 1);
     for (let i = 0; i < count; i++) entries.push(generateField(t, f, role, range, rnd, o, depth));
