@@ -102,9 +102,14 @@ async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wa
   const namespaces = [];
   const stack = { mode, dir, tenants: [], procs };
 
+  // The run dir keeps logs, captures and configs for a look afterwards; the data dirs (a few
+  // hundred MB of preallocated badger and etcd files per run) go unless TIDB_MESH_KEEP_DATA=1.
   const stop = async () => {
     for (const p of procs.slice().reverse()) await P.stopProcess(p);
     for (const n of namespaces) P.deleteNetns(n);
+    if (process.env.TIDB_MESH_KEEP_DATA !== '1') {
+      for (const d of ['store-data', 'pd-data']) fs.rmSync(f(d), { recursive: true, force: true });
+    }
   };
   stack.stop = stop;
   const exitHook = () => { for (const p of procs) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } } for (const n of namespaces) P.deleteNetns(n); };
@@ -189,10 +194,11 @@ async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wa
     const t1 = Date.now();
     for (const t of stack.tenants) {
       fs.writeFileSync(f(`${t.name}-tidb.toml`), tidbConfig({ socket: t.socket, tmp: f(`${t.name}-tmp`), keyspaceName: mode === 'keyspace' ? t.name : null }));
-      t.tidbProc = P.startProcess(`${t.name}-tidb-server`, t.ns, bins['tidb-server'], [
+      t.tidbArgs = [
         '--store', 'tikv', '--path', '127.0.0.1:2379', '--host', '127.0.0.1', '-P', '4000', '--status', '10080',
         '--config', f(`${t.name}-tidb.toml`), '--log-file', f(`${t.name}-tidb.log`),
-      ], f(`${t.name}-tidb.stdout`));
+      ];
+      t.tidbProc = P.startProcess(`${t.name}-tidb-server`, t.ns, bins['tidb-server'], t.tidbArgs, f(`${t.name}-tidb.stdout`));
       procs.push(t.tidbProc);
       t.mysql = new Mysql(t.socket);
     }
@@ -219,6 +225,23 @@ async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wa
       return out;
     };
     stack.capture = f('store-capture.jsonl');
+    // For the tenant-lifecycle tests (test/tidb/lifecycle.test.js): the storage netns, where
+    // platform tools such as `tidb-mesh gc` run next to PD and the store; the store's other
+    // views (/raw/versions, /raw/locks, /gc: realstack/go/unistore/rawview.go); and a tenant's
+    // tidb-server killed (SIGKILL by PID, as a crash) and started again with the same flags.
+    stack.storageNs = storageNs;
+    stack.storeView = async (p) => JSON.parse((await P.httpUnix(sock.raw, 'GET', p)).body);
+    stack.killTidb = async (name) => {
+      const t = stack.tenants.find((x) => x.name === name);
+      try { process.kill(t.tidbProc.pid, 'SIGKILL'); } catch { /* gone */ }
+      while (!t.tidbProc.exited) await P.sleep(20);
+    };
+    stack.startTidb = async (name) => {
+      const t = stack.tenants.find((x) => x.name === name);
+      t.tidbProc = P.startProcess(`${t.name}-tidb-server`, t.ns, bins['tidb-server'], t.tidbArgs, f(`${t.name}-tidb.stdout`));
+      procs.push(t.tidbProc);
+      await P.waitFor(`${t.name} tidb-server restart`, async () => (await t.mysql.query('SELECT 1')).length === 1, { proc: t.tidbProc, timeoutMs: 180000, intervalMs: 500 });
+    };
     return stack;
   } catch (e) {
     await stop();
