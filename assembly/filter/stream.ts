@@ -249,8 +249,8 @@ export class StreamContext {
       }
     }
     const st = d.push(ptr, got, endOfStream);
-    releaseBody(ptr);
     if (st != OK) {
+      releaseBody(ptr);
       if (isRequest) {
         this.refuse(refusalFor(st, true));
         return DATA_STOP_ITERATION_NO_BUFFER;
@@ -262,6 +262,15 @@ export class StreamContext {
     const w = d.walk;
     if (w.keys > 0) { this.counters.add(KEYS_REWRITTEN, <i64>w.keys); w.keys = 0; }
     if (w.filtered > 0) { this.counters.add(RESPONSES_FILTERED, <i64>w.filtered); w.filtered = 0; }
+    // A response chunk the walk left byte for byte as it came (keyless answers: Get values,
+    // Commit, Prewrite without errors...) stays in Envoy's buffer: no proxy_set_buffer_bytes,
+    // which drains and re-copies the chunk host-side. Comparing is one pass over bytes we
+    // just read; requests always change (the Context), so they are not compared.
+    if (!isRequest && got > 0 && d.outputLen() == got && memory.compare(d.outputPtr(), ptr, got) == 0) {
+      releaseBody(ptr);
+      return DATA_CONTINUE;
+    }
+    releaseBody(ptr);
     replaceBody(buffer, length, d.outputPtr(), d.outputLen());
     return DATA_CONTINUE;
   }
