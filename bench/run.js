@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench` (after build + setup): runs every benchmark script in this order and writes
 // the tables to bench/results/latest.md (and stdout). BENCH_QUICK=1: short runs for smoke use.
-// BENCH_ONLY=rewriter,envoy,memory: a subset.
+// BENCH_ONLY=rewriter,memory,envoy,sql: a subset (sql: sysbench on the real stack, bench/sql.js).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -14,9 +14,9 @@ async function main() {
     `- mode: ${L.QUICK ? 'QUICK (BENCH_QUICK=1: short runs, fewer repeats; for smoke use only)' : 'full'}\n`;
   fs.writeFileSync(path.join(L.RESULTS, 'latest.md'), header);
   process.stdout.write(header);
-  const only = (process.env.BENCH_ONLY || 'rewriter,envoy,memory').split(',');
+  const only = (process.env.BENCH_ONLY || 'rewriter,envoy,memory,sql').split(',');
   const summary = {};
-  for (const name of ['rewriter', 'memory', 'envoy']) {
+  for (const name of ['rewriter', 'memory', 'envoy', 'sql']) {
     if (!only.includes(name)) continue;
     process.stderr.write(`\nbench: ${name} ...\n`);
     summary[name] = await require(`./${name}`).main();

@@ -7,6 +7,16 @@
 //   keyspace   no filter; each tidb-server runs TiDB's own keyspace mode (--keyspace-name),
 //              the reference the mesh is compared with
 //
+// Options for the SQL benchmark (bench/sql.js), defaults unchanged:
+//   sidecarFilter  outbound mode: 'mesh' (default, dist/tidb-mesh.wasm), 'noop' (the no-op wasm
+//                  filter, dist/tidb-mesh-noop.wasm) or 'none' (a sidecar without wasm). With
+//                  'noop'/'none' the tidb-servers are plain API-v1 TiDBs: run ONE tenant then
+//                  (two would share one key space) and requireKeyspace: false.
+//   requireKeyspace  true (default): the store refuses requests without api_version=V2 and a
+//                  keyspace (--require-keyspace v2); false: no check, as a plain TiKV.
+//   direct         keyspace mode only: the tidb-servers run in the storage netns and talk to
+//                  PD and the store directly, no sidecar, no gateway (ONE tenant: ports 4000/10080).
+//
 // CLI:  node realstack/stack.js up [--mode outbound|inbound|keyspace] [--dir DIR]   (Ctrl-C stops)
 // API:  const s = await startStack({mode}); ...; await s.stop();
 'use strict';
@@ -88,10 +98,17 @@ async function envoyReady(adminPipe) {
  * raw(), rawKeys(prefixHex), storeStats(), pdDirect(method, path, body), sidecarStats(name),
  * stop()}. On failure everything already started is stopped and the error names the log.
  */
-async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wasm = path.join(ROOT, 'dist', 'tidb-mesh.wasm'), log = console.log, capture = true } = {}) {
+async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wasm = path.join(ROOT, 'dist', 'tidb-mesh.wasm'), log = console.log, capture = true,
+  sidecarFilter = 'mesh', requireKeyspace = true, direct = false } = {}) {
   if (!['outbound', 'inbound', 'keyspace'].includes(mode)) throw new Error(`realstack: unknown mode ${mode}`);
+  if (!['mesh', 'noop', 'none'].includes(sidecarFilter)) throw new Error(`realstack: unknown sidecarFilter ${sidecarFilter}`);
+  if (sidecarFilter !== 'mesh' && mode !== 'outbound') throw new Error('realstack: sidecarFilter applies to outbound mode only');
+  if (direct && mode !== 'keyspace') throw new Error('realstack: direct applies to keyspace mode only');
+  if ((direct || sidecarFilter !== 'mesh') && tenants.length > 1) throw new Error('realstack: direct and sidecarFilter noop/none run one tenant');
+  if (sidecarFilter === 'noop') wasm = path.join(ROOT, 'dist', 'tidb-mesh-noop.wasm');
+  const sidecarWasm = mode === 'outbound' && sidecarFilter !== 'none' ? wasm : null;
   if (process.getuid && process.getuid() !== 0) throw new Error('realstack: network namespaces need root');
-  if (mode !== 'keyspace' && !fs.existsSync(wasm)) throw new Error(`realstack: ${wasm} is missing: run npm run build`);
+  if ((mode === 'inbound' || sidecarWasm) && !fs.existsSync(wasm)) throw new Error(`realstack: ${wasm} is missing: run npm run build`);
   const bins = ensureBinaries({ quiet: true, names: tenants.length ? undefined : ['pd-server', 'unistore-server'] });
   const envoy = envoyBinary();
   const id = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
@@ -163,7 +180,7 @@ async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wa
 
     const store = P.startProcess('unistore-server', storageNs, bins['unistore-server'], [
       '--pd', '127.0.0.1:2379', '--addr', '127.0.0.1:20160', '--status-addr', 'unix:' + sock.raw,
-      '--data-dir', f('store-data'), '--require-keyspace', 'v2',
+      '--data-dir', f('store-data'), ...(requireKeyspace ? ['--require-keyspace', 'v2'] : []),
       ...(capture ? ['--capture', f('store-capture.jsonl')] : []),
     ], f('store.log'));
     procs.push(store);
@@ -174,14 +191,18 @@ async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wa
     }, { proc: store, timeoutMs: 60000 });
     log(`realstack: storage up in ${((Date.now() - t0) / 1000).toFixed(1)} s (PD, unistore, gateway in netns ${storageNs})`);
 
-    // One netns per tenant: sidecar + unmodified tidb-server.
+    // One netns per tenant: sidecar + unmodified tidb-server (direct: the storage netns, no sidecar).
     for (const t of tenants) {
+      if (direct) {
+        stack.tenants.push({ ...t, ns: storageNs, sidecarAdmin: null, sidecarProc: null, socket: f(`${t.name}-mysql.sock`) });
+        continue;
+      }
       const ns = `tm-${id}-${t.keyspaceId}`;
       P.createNetns(ns); namespaces.push(ns);
       const admin = f(`${t.name}-sidecar-admin.sock`);
       const sc = sidecar({
         name: t.name, node: tidbNodeMetadata(t.name), adminPipe: admin, upstream: { pd: sock.pd, tikv: sock.tikv },
-        wasm: mode === 'outbound' ? wasm : null, pluginConfig: mode === 'outbound' ? pluginConfig('outbound', tenants) : null,
+        wasm: sidecarWasm, pluginConfig: sidecarWasm ? pluginConfig('outbound', tenants) : null,
         certs: mode === 'inbound' ? certs[t.name] : null, accessLog: f(`${t.name}-access.jsonl`),
       });
       fs.writeFileSync(f(`${t.name}-sidecar.yaml`), YAML.stringify(sc));
@@ -189,7 +210,7 @@ async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wa
       procs.push(scProc);
       stack.tenants.push({ ...t, ns, sidecarAdmin: admin, sidecarProc: scProc, socket: f(`${t.name}-mysql.sock`) });
     }
-    for (const t of stack.tenants) await P.waitFor(`${t.name} sidecar`, () => envoyReady(t.sidecarAdmin), { proc: t.sidecarProc, timeoutMs: 30000 });
+    for (const t of stack.tenants) if (t.sidecarProc) await P.waitFor(`${t.name} sidecar`, () => envoyReady(t.sidecarAdmin), { proc: t.sidecarProc, timeoutMs: 30000 });
 
     const t1 = Date.now();
     for (const t of stack.tenants) {
