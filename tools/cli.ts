@@ -1,13 +1,13 @@
 // Entry point: argument parsing and exit-code mapping only. Handlers live in commands.ts.
 import * as fs from 'fs';
-import { cmdApply, cmdDiff, cmdGenerate, cmdTenants, Io } from './commands';
+import { cmdApply, cmdDiff, cmdGenerate, cmdRbac, cmdTenants, Io } from './commands';
 import { EXIT, ToolError } from './errors';
 import { parseArgs, USAGE } from './options';
 import { cmdRollout } from './rollout/command';
 import { readStdin } from './source';
 
 const HANDLERS: Record<string, (o: ReturnType<typeof parseArgs>, io: Io) => Promise<number>> = {
-  generate: cmdGenerate, apply: cmdApply, diff: cmdDiff, tenants: cmdTenants, rollout: cmdRollout,
+  generate: cmdGenerate, apply: cmdApply, diff: cmdDiff, tenants: cmdTenants, rollout: cmdRollout, rbac: cmdRbac,
 };
 
 /** The real process Io. */

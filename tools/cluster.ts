@@ -1,9 +1,13 @@
 // Live-cluster IO through @kubernetes/client-node (kubeconfig or in-cluster credentials):
 // list inputs, load/save the registry ConfigMaps, server-side apply, read live objects for diff.
+// Every call is retried while the API server answers 429 with Retry-After (kube/retry.ts).
 import { KubeConfig, KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { MANAGED_BY_LABEL } from './direction';
 import { EXIT, RegistryError, ToolError } from './errors';
 import { FIELD_MANAGER } from './istio/common';
+import { ApplyResult, classify } from './kube/apply-result';
+import { loadKubeConfig } from './kube/kubeconfig';
+import { withRetry } from './kube/retry';
 import { emptyRegistry, parseRegistry, Registry } from './registry';
 import { registryText } from './source';
 import { V1_API } from './tidb/v1';
@@ -19,13 +23,7 @@ const MANAGED_KINDS: Array<[string, string]> = [
 export const REGISTRY_CONFIGMAP = 'tidb-mesh-tenants';
 export const REGISTRY_KEY = 'tenants.json';
 
-/** Loads credentials: `kubeconfig` file if given, else $KUBECONFIG / ~/.kube/config / in-cluster. */
-export function loadKubeConfig(kubeconfig?: string, context?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (kubeconfig) kc.loadFromFile(kubeconfig); else kc.loadFromDefault();
-  if (context) kc.setCurrentContext(context);
-  return kc;
-}
+export { loadKubeConfig };
 
 function status(e: unknown): number | undefined {
   return (e as any)?.statusCode ?? (e as any)?.response?.statusCode;
@@ -34,26 +32,47 @@ function status(e: unknown): number | undefined {
 function apiError(what: string, e: unknown): ToolError {
   const body = (e as any)?.body;
   const msg = body?.message ?? (e as Error)?.message ?? String(e);
-  return new ToolError(`${what}: ${status(e) ? `HTTP ${status(e)} ` : ''}${msg}`, EXIT.IO, 'API_ERROR');
+  const hint = status(e) === 403 ? 'The credentials lack a permission: `tidb-mesh rbac` prints the Role the tool needs.' : undefined;
+  return new ToolError(`${what}: ${status(e) ? `HTTP ${status(e)} ` : ''}${msg}`, EXIT.IO, 'API_ERROR', hint);
 }
 
-/** Registry loaded from ConfigMaps, with the resourceVersions needed for a conflict-safe save. */
+/** Registry loaded from ConfigMaps, with what a conflict-safe save needs. */
 export interface LiveRegistry {
   registry: Registry;
   /** namespace -> resourceVersion of its ConfigMap (absent = did not exist). */
   versions: Map<string, string>;
+  /** namespace -> the ConfigMap as read (replaced as a whole, with its resourceVersion). */
+  configMaps?: Map<string, KubeObject>;
 }
+
+/** How a Cluster writes and reports. */
+export interface ClusterOptions {
+  /** Field manager of every write (kubectl's --field-manager). */
+  fieldManager: string;
+  /** Progress lines (429 retries). */
+  log: (line: string) => void;
+}
+
+/** One object after `applyAll`: what happened and the object as the server answered. */
+export interface Applied { object: KubeObject; result: ApplyResult | 'skipped'; reason?: string }
 
 /** A connection to one Kubernetes API server. */
 export class Cluster {
   readonly api: KubernetesObjectApi;
-  constructor(kc: KubeConfig) {
+  readonly opts: ClusterOptions;
+  constructor(kc: KubeConfig, opts: Partial<ClusterOptions> = {}) {
     this.api = KubernetesObjectApi.makeApiClient(kc);
+    this.opts = { fieldManager: opts.fieldManager ?? FIELD_MANAGER, log: opts.log ?? ((l) => process.stderr.write(`${l}\n`)) };
+  }
+
+  /** Runs one API call, retried on 429 + Retry-After. */
+  private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return withRetry(what, fn, this.opts.log);
   }
 
   private async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeObject[]> {
     try {
-      const res = await this.api.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+      const res = await this.call(`list ${kind}`, () => this.api.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector));
       return ((res.body as any).items ?? []).map((o: any) => ({ ...o, apiVersion, kind })) as KubeObject[];
     } catch (e) {
       // CRD not installed: discovery of the group fails (404) or the kind is unknown.
@@ -88,7 +107,7 @@ export class Cluster {
   /** Reads an object; undefined if it does not exist (404). */
   async read(o: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): Promise<KubeObject | undefined> {
     try {
-      const res = await this.api.read({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: o.metadata.namespace } } as any);
+      const res = await this.call(`read ${o.kind}`, () => this.api.read({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: o.metadata.namespace } } as any));
       return res.body as unknown as KubeObject;
     } catch (e) {
       if (status(e) === 404) return undefined;
@@ -99,7 +118,7 @@ export class Cluster {
   /** Namespaces that hold a registry ConfigMap (list across all namespaces by name). */
   async registryNamespaces(): Promise<string[]> {
     try {
-      const res = await this.api.list('v1', 'ConfigMap', undefined, undefined, undefined, undefined, `metadata.name=${REGISTRY_CONFIGMAP}`);
+      const res = await this.call('list ConfigMaps', () => this.api.list('v1', 'ConfigMap', undefined, undefined, undefined, undefined, `metadata.name=${REGISTRY_CONFIGMAP}`));
       return ((res.body as any).items ?? []).map((c: any) => c.metadata.namespace as string).sort();
     } catch (e) {
       throw apiError('list registry ConfigMaps', e);
@@ -109,11 +128,13 @@ export class Cluster {
   /** Merges the registry ConfigMaps of `namespaces` into one registry. */
   async loadRegistry(namespaces: string[]): Promise<LiveRegistry> {
     const versions = new Map<string, string>();
+    const configMaps = new Map<string, KubeObject>();
     const tenants: Registry['tenants'] = [];
     for (const ns of [...new Set(namespaces)].sort()) {
       const cm = await this.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: REGISTRY_CONFIGMAP, namespace: ns } });
       if (!cm) continue;
       versions.set(ns, String(cm.metadata.resourceVersion ?? ''));
+      configMaps.set(ns, cm);
       const text = (cm as any).data?.[REGISTRY_KEY];
       if (!text) continue;
       let doc: unknown;
@@ -122,14 +143,17 @@ export class Cluster {
       }
       tenants.push(...parseRegistry(doc, `ConfigMap ${ns}/${REGISTRY_CONFIGMAP}`).tenants);
     }
-    return { registry: parseRegistry({ ...emptyRegistry(), tenants }, 'cluster'), versions };
+    return { registry: parseRegistry({ ...emptyRegistry(), tenants }, 'cluster'), versions, configMaps };
   }
 
   /**
-   * Writes each namespace's part of the registry to its ConfigMap. Existing ConfigMaps are
-   * server-side applied with their resourceVersion (HTTP 409 if someone else changed them
-   * meanwhile); new ones are created (HTTP 409 if created concurrently). Conflicts throw
-   * RegistryError REGISTRY_CONFLICT.
+   * Writes each namespace's part of the registry to its ConfigMap, as a compare-and-swap: an
+   * existing ConfigMap is replaced (PUT) carrying the resourceVersion it was read with, so the
+   * server refuses it (409) if anyone wrote it since; a new one is created (POST, 409 if created
+   * concurrently). Both are RegistryError REGISTRY_CONFLICT, which the commands answer by reading
+   * the registry again and resolving anew. A replace never conflicts on field ownership, so the
+   * ConfigMap can be written any number of times, whoever created it. Unchanged parts are not
+   * written.
    */
   async saveRegistry(live: LiveRegistry, registry: Registry): Promise<void> {
     const byNs = new Map<string, Registry['tenants']>();
@@ -138,15 +162,18 @@ export class Cluster {
       byNs.set(ns, [...(byNs.get(ns) ?? []), t]);
     }
     for (const [ns, tenants] of [...byNs].sort(([a], [b]) => a.localeCompare(b))) {
+      const text = registryText({ ...registry, tenants });
+      const old = live.configMaps?.get(ns);
+      if (old && (old as any).data?.[REGISTRY_KEY] === text) continue;
       const rv = live.versions.get(ns);
-      const cm: KubernetesObject & { data: Record<string, string> } = {
-        apiVersion: 'v1', kind: 'ConfigMap',
-        metadata: { name: REGISTRY_CONFIGMAP, namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'tidb-mesh' }, ...(rv ? { resourceVersion: rv } : {}) },
-        data: { [REGISTRY_KEY]: registryText({ ...registry, tenants }) },
-      };
+      const base: KubeObject = old ?? { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: REGISTRY_CONFIGMAP, namespace: ns } };
+      const cm = {
+        ...base, apiVersion: 'v1', kind: 'ConfigMap',
+        metadata: { ...base.metadata, labels: { ...(base.metadata.labels ?? {}), 'app.kubernetes.io/managed-by': 'tidb-mesh' }, ...(rv ? { resourceVersion: rv } : {}) },
+        data: { ...((base as any).data ?? {}), [REGISTRY_KEY]: text },
+      } as KubeObject;
       try {
-        if (rv) await this.serverSideApply(cm as unknown as KubeObject, false);
-        else await this.api.create(cm, undefined, undefined, FIELD_MANAGER);
+        await this.writeConfigMap(cm);
       } catch (e) {
         if (status(e) === 409) {
           throw new RegistryError('REGISTRY_CONFLICT', `ConfigMap ${ns}/${REGISTRY_CONFIGMAP} changed while allocating keyspace ids`, 'Run the command again (it re-reads the registry).');
@@ -156,26 +183,65 @@ export class Cluster {
     }
   }
 
-  /** Server-side apply of one object (PATCH application/apply-patch+yaml, fieldManager tidb-mesh). */
-  async serverSideApply(o: KubeObject, force: boolean): Promise<KubeObject> {
-    const res = await this.api.patch(o as KubernetesObject, undefined, undefined, FIELD_MANAGER, force,
-      { headers: { 'content-type': 'application/apply-patch+yaml' } });
+  /**
+   * Compare-and-swap write of a ConfigMap the tool owns: with metadata.resourceVersion, a PUT
+   * that the server refuses (409) if the ConfigMap changed since that version; without, a POST
+   * (409 if it exists). Returns the stored object. Errors propagate unchanged.
+   */
+  async writeConfigMap(cm: KubeObject): Promise<KubeObject> {
+    const { managedFields: _m, ...meta } = cm.metadata as any;
+    const body = { ...cm, metadata: meta } as unknown as KubernetesObject;
+    const res = cm.metadata.resourceVersion
+      ? await this.call('replace ConfigMap', () => this.api.replace(body, undefined, undefined, this.opts.fieldManager))
+      : await this.call('create ConfigMap', () => this.api.create(body, undefined, undefined, this.opts.fieldManager));
     return res.body as unknown as KubeObject;
   }
 
-  /** Applies `objs` in order; throws ToolError (IO) on the first failure, naming the object. */
-  async applyAll(objs: KubeObject[], force: boolean, log: (line: string) => void): Promise<void> {
-    for (const o of objs) {
-      const id = `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;
-      try {
-        await this.serverSideApply(o, force);
-        log(`applied ${id}`);
-      } catch (e) {
-        if (status(e) === 409) {
-          throw new ToolError(`apply ${id}: field conflict with another manager (${(e as any)?.body?.message ?? ''})`, EXIT.IO, 'APPLY_CONFLICT');
+  /** True if namespace `ns` exists. */
+  async namespaceExists(ns: string): Promise<boolean> {
+    return (await this.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })) !== undefined;
+  }
+
+  /**
+   * Server-side apply of one object (PATCH application/apply-patch+yaml, the configured field
+   * manager; `force` takes fields over from other managers; `dryRun` = the server validates and
+   * answers without storing).
+   */
+  async serverSideApply(o: KubeObject, force: boolean, dryRun = false): Promise<KubeObject> {
+    const res = await this.call(`apply ${o.kind}`, () => this.api.patch(o as KubernetesObject, undefined, dryRun ? 'All' : undefined, this.opts.fieldManager, force,
+      { headers: { 'content-type': 'application/apply-patch+yaml' } }));
+    return res.body as unknown as KubeObject;
+  }
+
+  /**
+   * Applies `objs` in order and reports each as created / configured / unchanged (kubectl's
+   * words; `dryRun`: the server's dry run). `onlyIfExists` objects (patches of objects another
+   * controller creates) are skipped while absent. Throws ToolError on the first failure, naming
+   * the object (APPLY_CONFLICT for a field another manager owns).
+   */
+  async applyAll(objs: KubeObject[], o: { force: boolean; dryRun: boolean; onlyIfExists?: (x: KubeObject) => boolean }, report: (a: Applied) => void): Promise<Applied[]> {
+    const out: Applied[] = [];
+    for (const obj of objs) {
+      const id = `${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name}`;
+      const before = await this.read(obj);
+      let a: Applied;
+      if (!before && o.onlyIfExists?.(obj)) {
+        a = { object: obj, result: 'skipped', reason: 'not created yet by its owner (tidb-operator); run apply again once it exists' };
+      } else {
+        try {
+          const after = await this.serverSideApply(obj, o.force, o.dryRun);
+          a = { object: after, result: classify(before, after, o.dryRun ? 'server' : 'none') };
+        } catch (e) {
+          if (status(e) === 409) {
+            throw new ToolError(`apply ${id}: field conflict with another manager (${(e as any)?.body?.message ?? ''})`, EXIT.IO, 'APPLY_CONFLICT',
+              'Another controller owns that field with another value; --force-conflicts takes it over (it may fight back).');
+          }
+          throw apiError(`apply ${id}`, e);
         }
-        throw apiError(`apply ${id}`, e);
       }
+      out.push(a);
+      report(a);
     }
+    return out;
   }
 }

@@ -2,21 +2,25 @@
 // resolves to an exit code; tests call them directly. All output goes through Io.
 import * as path from 'path';
 import { resolveArtifact } from './artifact';
-import { Cluster, LiveRegistry, loadKubeConfig } from './cluster';
+import { Cluster, ClusterOptions, LiveRegistry, loadKubeConfig } from './cluster';
 import { diffObject } from './diff';
 import { deleteCommand, directionFindings, directionsOf, objectId, otherDirection } from './direction';
-import { EXIT, ToolError } from './errors';
+import { EXIT, RegistryError, ToolError } from './errors';
+import { isPdPeerPatch } from './istio/pd-peer';
+import { resultLine } from './kube/apply-result';
+import { assertRegistryMatchesLive, liveTenants, LiveTenant, recordsAsLive } from './live-ids';
+import { parseSubject, rbacObjects } from './rbac';
 import { generate, GenerateOptions, kindForIstio, OutputKind } from './generate';
 import { Phase } from './istio/common';
 import { listFormat, Options } from './options';
 import { FetchLike, pdAllocator } from './pd';
 import { principal } from './plugin-config';
 import { Allocator, localAllocator, parseRegistry, Registry, resolveTenants, retireTenant, selectTenants } from './registry';
-import { renderYaml } from './render';
+import { renderYaml, sortKeys } from './render';
 import type { RolloutHooks } from './rollout/command';
 import { checkTopology } from './safety';
 import { setsJson, setsTable, tenantsGroupedJson, tenantsTable } from './tenants/list';
-import { loadRegistryFile, readInputs, readLocalArtifact, registryText, saveRegistryFile } from './source';
+import { loadRegistryFile, readInputs, readLocalArtifact, readLocalImage, registryText, saveRegistryFile } from './source';
 import { discover, storageKey } from './tidb/topology';
 import { Finding, KubeObject, Topology } from './types';
 
@@ -29,7 +33,12 @@ export interface Io {
   writeFile(file: string, text: string): void;
   cwd: string;
   /** Connects to a cluster; defaults to @kubernetes/client-node with kubeconfig/in-cluster credentials. */
-  connect?(kubeconfig?: string, context?: string): Cluster;
+  connect?(kubeconfig?: string, context?: string, opts?: Partial<ClusterOptions>): Cluster;
+  /**
+   * Called right before the registry is written (test seam: two tools racing on the registry
+   * wait here for each other, so that both write from the same old version).
+   */
+  beforeRegistrySave?(): Promise<void>;
   fetch?: FetchLike;
   /** rollout: terminal detection, clock, environment, SQL connector (tests replace them). */
   rollout?: RolloutHooks;
@@ -39,8 +48,12 @@ export const DEFAULT_URL = 'file:///var/local/wasm/tidb-mesh.wasm';
 export const DEFAULT_REGISTRY_FILE = 'tidb-mesh-tenants.json';
 
 function connect(o: Options, io: Io): Cluster {
-  return io.connect ? io.connect(o.kubeconfig, o.context) : new Cluster(loadKubeConfig(o.kubeconfig, o.context));
+  const opts: Partial<ClusterOptions> = { fieldManager: o.fieldManager, log: (l) => io.stderr(`${l}\n`) };
+  return io.connect ? io.connect(o.kubeconfig, o.context, opts) : new Cluster(loadKubeConfig(o.kubeconfig, o.context), opts);
 }
+
+/** Registry writes that lose a race are retried this many times (re-read, re-resolve, write). */
+const REGISTRY_ATTEMPTS = 5;
 
 /** Prints findings to stderr, one block each. */
 export function printFindings(findings: Finding[], io: Io): void {
@@ -98,7 +111,7 @@ function allocatorFor(o: Options, io: Io, t: Topology, persist: boolean): Alloca
 function generateOptions(o: Options, io: Io, findings: Finding[]): GenerateOptions | undefined {
   const wasm = path.resolve(io.cwd, o.wasm ?? 'dist/tidb-mesh.wasm');
   const url = o.url ?? DEFAULT_URL;
-  const local = url.startsWith('oci://') ? undefined : readLocalArtifact(wasm);
+  const local = url.startsWith('oci://') ? readLocalImage(wasm) : readLocalArtifact(wasm);
   if (o.wasm && !local) {
     findings.push({ code: 'SHA256_MISSING', severity: 'error', object: `artifact ${o.wasm}`, message: `--wasm ${o.wasm} does not exist`, fix: 'Run `npm run build` or fix the path.' });
   }
@@ -131,14 +144,29 @@ function generateOptions(o: Options, io: Io, findings: Finding[]): GenerateOptio
  */
 interface Plan { objects: KubeObject[]; topology: Topology; cluster?: Cluster; stale: KubeObject[] }
 
+/** What a command lets the pipeline do. */
+interface PlanMode {
+  /** Allocate and save new keyspace ids (false: provisional ids, nothing written). */
+  persist: boolean;
+  /** Connect to the cluster even with -f inputs (apply, diff). */
+  needCluster: boolean;
+  /** Live plugins of the other direction are an error (apply). */
+  refuseOtherDirection: boolean;
+  /** New tenants are an error instead of provisional ids (generate --from-cluster only reads). */
+  refuseNewTenants: boolean;
+}
+
 /**
  * The pipeline shared by generate/apply/diff. Reads inputs, runs the safety checks (exit 3 on any
- * error, before any id is allocated), resolves keyspace ids (persisting new ones unless
- * `persist` is false), and builds the objects.
+ * error, before any id is allocated), checks the registry against the ids live in the cluster
+ * (the cluster is the source of truth for live tenants: a registry that disagrees stops the
+ * command), resolves keyspace ids (persisting new ones when `mode.persist`; a save that loses a
+ * race re-reads the registry and resolves again), and builds the objects.
  */
-async function plan(o: Options, io: Io, persist: boolean, needCluster: boolean, refuseOtherDirection = false): Promise<Plan> {
+async function plan(o: Options, io: Io, mode: PlanMode): Promise<Plan> {
   if (!o.fromCluster && o.files.length === 0) throw new ToolError('give -f FILE (or -f - for stdin) or --from-cluster', EXIT.USAGE, 'USAGE');
-  const cluster = needCluster || o.fromCluster ? connect(o, io) : undefined;
+  const cluster = mode.needCluster || o.fromCluster ? connect(o, io) : undefined;
+  if (cluster && o.fromCluster && o.namespace && !(await cluster.namespaceExists(o.namespace))) throw missingNamespaces([o.namespace]);
   const inputs = o.fromCluster ? await cluster!.listInputs(o.namespace) : await readInputs(o.files, io.stdin);
   const topology = discover(inputs);
   for (const i of topology.ignored) io.stderr(`ignored: ${i}\n`);
@@ -148,44 +176,141 @@ async function plan(o: Options, io: Io, persist: boolean, needCluster: boolean, 
   // (live plugins block apply: both directions together prefix every key twice).
   const layers = new Set(topology.storageLayers.map(storageKey));
   findings.push(...directionFindings(otherDirection(inputs, o.direction, layers), o.direction, 'inputs', false));
-  const namespaces = [...topology.storageLayers.map((s) => s.namespace), ...topology.tenants.map((x) => x.namespace)];
-  const stale = needCluster && cluster && layers.size ? otherDirection(await cluster.listManaged(namespaces), o.direction, layers) : [];
-  findings.push(...directionFindings(stale, o.direction, 'live', refuseOtherDirection));
+  const namespaces = [...new Set([...topology.storageLayers.map((s) => s.namespace), ...topology.tenants.map((x) => x.namespace)])].sort();
+  if (cluster && mode.needCluster) {
+    const missing: string[] = [];
+    for (const ns of namespaces) if (!(await cluster.namespaceExists(ns))) missing.push(ns);
+    if (missing.length) throw missingNamespaces(missing);
+  }
+  const managed = cluster && namespaces.length ? await cluster.listManaged(namespaces) : [];
+  const stale = mode.needCluster && layers.size ? otherDirection(managed, o.direction, layers) : [];
+  findings.push(...directionFindings(stale, o.direction, 'live', mode.refuseOtherDirection));
   const gopts = generateOptions(o, io, findings);
   printFindings(findings, io);
   const errors = findings.filter((f) => f.severity === 'error');
   if (errors.length) throw new ToolError(`${errors.length} safety check(s) failed; nothing generated`, EXIT.SAFETY, 'SAFETY');
   const store = registryStore(o, io, cluster);
-  const registry = await loadRegistry(store, topology);
-  const res = await resolveTenants(registry, topology.tenants, allocatorFor(o, io, topology, persist));
-  for (const a of res.assigned) io.stderr(`${persist ? 'assigned' : 'would assign (provisional)'} keyspace id ${a.keyspaceId} to tenant ${a.namespace}/${a.name}\n`);
-  if (res.changed && persist) io.stderr(`registry saved to ${await saveRegistry(store, res.registry)}\n`);
-  return { objects: generate(topology, res.registry, gopts!), topology, cluster, stale };
+  const allocator = allocatorFor(o, io, topology, mode.persist);
+  for (let attempt = 1; ; attempt++) {
+    const registry = await loadRegistry(store, topology);
+    if (cluster) assertRegistryMatchesLive(registry, await liveIds(cluster, store, managed, topology), registryName(store), store.kind === 'file');
+    const res = await resolveTenants(registry, topology.tenants, allocator);
+    if (mode.refuseNewTenants && res.assigned.length) {
+      throw new RegistryError('TENANT_UNRECORDED',
+        `generate --from-cluster only reads the registry, and ${res.assigned.map((a) => `${a.namespace}/${a.name}`).join(', ')} ha${res.assigned.length > 1 ? 've' : 's'} no keyspace id yet`,
+        'Run `tidb-mesh apply --from-cluster` (it records the ids, then applies), or preview with `tidb-mesh apply --from-cluster --dry-run=client`.');
+    }
+    if (res.changed && mode.persist) {
+      let where: string;
+      try {
+        await io.beforeRegistrySave?.();
+        where = await saveRegistry(store, res.registry);
+      } catch (e) {
+        if (e instanceof RegistryError && e.code === 'REGISTRY_CONFLICT' && attempt < REGISTRY_ATTEMPTS) {
+          io.stderr(`${e.message}: another writer saved first; reading the registry again (attempt ${attempt + 1} of ${REGISTRY_ATTEMPTS})\n`);
+          continue;
+        }
+        throw e;
+      }
+      for (const a of res.assigned) io.stderr(`assigned keyspace id ${a.keyspaceId} to tenant ${a.namespace}/${a.name}\n`);
+      io.stderr(`registry saved to ${where}\n`);
+    } else {
+      for (const a of res.assigned) io.stderr(`would assign (provisional) keyspace id ${a.keyspaceId} to tenant ${a.namespace}/${a.name}\n`);
+    }
+    return { objects: generate(topology, res.registry, gopts!), topology, cluster, stale };
+  }
 }
 
-/** `generate`: prints the manifests (or writes them to -o). */
+function missingNamespaces(nss: string[]): ToolError {
+  return new ToolError(`namespace${nss.length > 1 ? 's' : ''} ${nss.join(', ')} do${nss.length > 1 ? '' : 'es'} not exist in the cluster; nothing was written`, EXIT.SAFETY, 'NAMESPACE_MISSING',
+    'Create the namespace (kubectl create namespace NS) or fix -n / the inputs\' metadata.namespace.');
+}
+
+function registryName(store: RegistryStore): string {
+  return store.kind === 'file' ? `registry file ${store.file}` : 'the registry ConfigMap tidb-mesh-tenants';
+}
+
+/**
+ * The ids live in the cluster: every live tidb-mesh plugin's tenant table, and, when the registry
+ * is a file, the registry ConfigMaps of the storage layers' namespaces (a cluster-mode registry).
+ */
+async function liveIds(cluster: Cluster, store: RegistryStore, managed: KubeObject[], t: Topology): Promise<LiveTenant[]> {
+  const out = liveTenants(managed);
+  if (store.kind === 'file' && t.storageLayers.length) {
+    out.push(...recordsAsLive((await cluster.loadRegistry(t.storageLayers.map((s) => s.namespace))).registry.tenants, 'ConfigMap tidb-mesh-tenants'));
+  }
+  return out;
+}
+
+/** Writes `objects` as -o asks: yaml (default) or json to stdout, or YAML to a file for any other value. */
+function printObjects(o: Options, io: Io, objects: unknown[], header: string | undefined): void {
+  if (o.output === 'json') { io.stdout(`${JSON.stringify(sortKeys({ apiVersion: 'v1', kind: 'List', items: objects }), null, 2)}\n`); return; }
+  const text = renderYaml(objects, header);
+  if (o.output && o.output !== 'yaml') { io.writeFile(path.resolve(io.cwd, o.output), text); io.stderr(`wrote ${objects.length} object(s) to ${o.output}\n`); return; }
+  io.stdout(text);
+}
+
+/**
+ * `generate`: prints the manifests (-o yaml|json, or -o FILE). With -f it records new ids in
+ * the registry file; with --from-cluster it only reads (new tenants: TENANT_UNRECORDED).
+ */
 export async function cmdGenerate(o: Options, io: Io): Promise<number> {
-  const p = await plan(o, io, true, false);
-  const text = renderYaml(p.objects, 'Generated by tidb-mesh generate. Apply with: kubectl apply --server-side --field-manager tidb-mesh -f -');
-  if (o.output) { io.writeFile(path.resolve(io.cwd, o.output), text); io.stderr(`wrote ${p.objects.length} object(s) to ${o.output}\n`); }
-  else io.stdout(text);
+  const p = await plan(o, io, { persist: !o.fromCluster, needCluster: false, refuseOtherDirection: false, refuseNewTenants: o.fromCluster });
+  printObjects(o, io, p.objects, 'Generated by tidb-mesh generate. Apply with: kubectl apply --server-side --field-manager tidb-mesh -f -\n'
+    + 'The Service patch (<tc>-pd-peer appProtocol) must only be applied once tidb-operator has created that Service.');
   return EXIT.OK;
 }
 
-/** `apply`: server-side applies the manifests to the cluster (field manager tidb-mesh). */
+/**
+ * `apply`: server-side applies the manifests (field manager tidb-mesh or --field-manager) and
+ * prints one line per object: created, configured, unchanged, or skipped (the pd-peer patch
+ * while the operator has not created the Service). --dry-run=server: the server validates and
+ * answers, nothing is stored, no id is recorded; --dry-run=client: nothing is sent, the lines
+ * come from comparing with the live objects. -o yaml|json prints the resulting objects.
+ */
 export async function cmdApply(o: Options, io: Io): Promise<number> {
-  const p = await plan(o, io, true, true, true);
-  await p.cluster!.applyAll(p.objects, o.forceConflicts, (l) => io.stderr(`${l}\n`));
-  io.stdout(`applied ${p.objects.length} object(s)\n`);
+  const dry = o.dryRunMode ?? 'none';
+  const p = await plan(o, io, { persist: dry === 'none', needCluster: true, refuseOtherDirection: true, refuseNewTenants: false });
+  const counts: Record<string, number> = {};
+  const results: KubeObject[] = [];
+  const report = (obj: KubeObject, result: string, reason?: string) => {
+    counts[result] = (counts[result] ?? 0) + 1;
+    results.push(obj);
+    if (!o.output || !['yaml', 'json'].includes(o.output)) io.stdout(`${resultLine(obj, result as any, dry)}${reason ? `: ${reason}` : ''}\n`);
+  };
+  if (dry === 'client') {
+    for (const obj of p.objects) {
+      const live = await p.cluster!.read(obj);
+      if (!live && isPdPeerPatch(obj)) { report(obj, 'skipped', 'not created yet by tidb-operator; run apply again once it exists'); continue; }
+      const d = diffObject(obj, live).status;
+      report(obj, d === 'create' ? 'created' : d === 'change' ? 'configured' : 'unchanged');
+    }
+  } else {
+    await p.cluster!.applyAll(p.objects, { force: o.forceConflicts, dryRun: dry === 'server', onlyIfExists: isPdPeerPatch }, (a) => report(a.object, a.result, a.reason));
+  }
+  if (o.output === 'yaml' || o.output === 'json') printObjects(o, io, results.map(stripServerFields), undefined);
+  io.stderr(`${Object.entries(counts).sort().map(([k, v]) => `${v} ${k}`).join(', ') || 'nothing to apply'}${dry === 'none' ? '' : ` (${dry} dry run: nothing stored)`}\n`);
   return EXIT.OK;
+}
+
+/** An object without managedFields (what kubectl prints by default). */
+function stripServerFields(obj: KubeObject): KubeObject {
+  const { managedFields: _m, ...meta } = obj.metadata as any;
+  return { ...obj, metadata: meta };
 }
 
 /** `diff`: shows what `apply` would change; exit 1 if anything differs. Never allocates or saves ids. */
 export async function cmdDiff(o: Options, io: Io): Promise<number> {
-  const p = await plan(o, io, false, true);
+  const p = await plan(o, io, { persist: false, needCluster: true, refuseOtherDirection: false, refuseNewTenants: false });
   let differs = 0;
   for (const obj of p.objects) {
-    const d = diffObject(obj, await p.cluster!.read(obj));
+    const live = await p.cluster!.read(obj);
+    if (!live && isPdPeerPatch(obj)) {
+      differs++;
+      io.stdout(`~~~ pending ${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name} (tidb-operator has not created it yet; apply adds appProtocol: grpc once it exists)\n`);
+      continue;
+    }
+    const d = diffObject(obj, live);
     if (d.status === 'same') continue;
     differs++;
     io.stdout(`${d.status === 'create' ? '+++ create' : '~~~ change'} ${d.id}\n${d.lines.join('\n')}\n`);
@@ -241,6 +366,20 @@ export async function cmdTenants(o: Options, io: Io): Promise<number> {
     return EXIT.OK;
   }
   throw new ToolError(`unknown tenants subcommand ${sub} (list, sets, retire)`, EXIT.USAGE, 'USAGE');
+}
+
+/**
+ * `rbac`: prints the least-privilege RBAC objects for the tool (rbac.ts): --subject KIND:NAME,
+ * -n NS[,NS...] for Roles in those namespaces (else a ClusterRole), -f inputs to restrict the
+ * Service patch to their <tc>-pd-peer Services.
+ */
+export async function cmdRbac(o: Options, io: Io): Promise<number> {
+  const subject = parseSubject(o.subject);
+  const namespaces = (o.namespace ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const services = o.files.length ? discover(await readInputs(o.files, io.stdin)).storageLayers.flatMap((s) => (s.pdPeerService ? [s.pdPeerService] : [])) : [];
+  printObjects(o, io, rbacObjects({ name: o.name ?? 'tidb-mesh', namespaces, subject, services }),
+    `RBAC for tidb-mesh (${namespaces.length ? `namespaces ${namespaces.join(', ')}` : 'all namespaces'}). Apply as an admin: kubectl apply -f -`);
+  return EXIT.OK;
 }
 
 export { storageKey };

@@ -9,6 +9,10 @@ import { KubeObject } from './types';
 export function project(desired: unknown, live: unknown): unknown {
   if (Array.isArray(desired)) {
     if (!Array.isArray(live)) return live;
+    // Service ports are a list map keyed by port and protocol: a patch names only some of them.
+    if (desired.length && desired.every(isPortEntry)) {
+      return desired.map((d) => { const l = live.find((x) => isPortEntry(x) && portKey(x) === portKey(d)); return l === undefined ? null : project(d, l); });
+    }
     return live.map((l, i) => (i < desired.length ? project(desired[i], l) : l));
   }
   if (desired && typeof desired === 'object') {
@@ -19,6 +23,11 @@ export function project(desired: unknown, live: unknown): unknown {
   }
   return live;
 }
+
+function isPortEntry(v: unknown): v is { port: number; protocol?: string } {
+  return !!v && typeof v === 'object' && typeof (v as any).port === 'number';
+}
+const portKey = (p: { port: number; protocol?: string }) => `${p.port}/${p.protocol ?? 'TCP'}`;
 
 /** Line diff (LCS) of two texts, as "  same" / "- old" / "+ new" lines. */
 export function lineDiff(a: string, b: string): string[] {

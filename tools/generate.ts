@@ -82,7 +82,7 @@ export function generate(t: Topology, registry: Registry, o: GenerateOptions): K
   for (const s of t.storageLayers) {
     const tenants = t.tenants.filter((x) => storageKey(x.storageRef) === storageKey(s)).map((x) => ({ t: x, rec: recOf(x) }));
     const labels = managedLabels({ 'tidb-mesh.io/storage-layer': s.name });
-    if (o.pdPeerRemedy && s.pdPeerService) out.push(buildPdPeerService(s.name, s.namespace, labels) as unknown as KubeObject);
+    if (o.pdPeerRemedy && s.pdPeerService) out.push(buildPdPeerService(s.name, s.namespace) as unknown as KubeObject);
     if (o.direction !== 'inbound') continue;
     const cfg = inboundConfig(s, tenants, o.trustDomain, o.passthrough);
     emit({ name: boundedName(`tidb-mesh-${s.name}-pd-inbound`), namespace: s.namespace, labels, selector: s.pdSelector, client: false, ports: [PD_PORT], pluginConfig: cfg });

@@ -50,6 +50,12 @@ export interface Options {
   /** rollout: apply migrations up to this version (default: the highest in the directory). */
   to?: string;
   dryRun: boolean;
+  /** apply: `--dry-run=client` (nothing sent) or `--dry-run=server` (the server validates, stores nothing); bare --dry-run = client. */
+  dryRunMode?: 'client' | 'server';
+  /** apply: field manager of every write (default tidb-mesh). */
+  fieldManager?: string;
+  /** rbac: who gets the role (user:NAME, group:NAME, serviceaccount:NS/NAME). */
+  subject?: string;
   watch: boolean;
   help: boolean;
 }
@@ -62,6 +68,7 @@ const VALUE_FLAGS: Record<string, keyof Options> = {
   '--image-pull-secret': 'imagePullSecret', '-o': 'output', '--output': 'output', '-l': 'selector', '--selector': 'selector',
   '--format': 'format', '--direction': 'direction', '--group-by': 'groupBy', '--canary': 'canary', '--batch-by': 'batchBy',
   '--parallel': 'parallel', '--name': 'name', '--endpoint': 'endpoints', '--user': 'user', '--state': 'state', '--to': 'to',
+  '--field-manager': 'fieldManager', '--subject': 'subject',
 };
 const REPEATED = new Set<keyof Options>(['files', 'pd', 'passthrough', 'canary', 'endpoints']);
 const BOOL_FLAGS: Record<string, [keyof Options, boolean]> = {
@@ -85,6 +92,14 @@ export function parseArgs(argv: string[]): Options {
     if (eq > 0) { inline = a.slice(eq + 1); a = a.slice(0, eq); }
     if (a === '--no-inbound') {
       throw new ToolError(`${a} was removed: the tool now emits exactly one direction per storage layer (outbound and inbound together prefix keys twice); use --direction outbound (default) or --direction inbound`, EXIT.USAGE, 'USAGE');
+    }
+    if (a === '--dry-run') {
+      // kubectl's --dry-run=client|server|none; bare --dry-run (rollout, older kubectl) = client.
+      const mode = inline ?? 'client';
+      if (!['client', 'server', 'none'].includes(mode)) throw new ToolError(`--dry-run must be client, server or none (got ${mode})`, EXIT.USAGE, 'USAGE');
+      o.dryRun = mode !== 'none';
+      o.dryRunMode = mode === 'none' ? undefined : mode as 'client' | 'server';
+      continue;
     }
     if (a in BOOL_FLAGS) { const [k, v] = BOOL_FLAGS[a]; (o as any)[k] = v; continue; }
     if (a in VALUE_FLAGS) {
@@ -124,6 +139,7 @@ Usage:
   tidb-mesh tenants  [list | sets | retire NS/NAME] (--registry FILE | -n NS) the tenant registry and tenant sets
   tidb-mesh rollout  [run] DIR (--registry FILE | -n NS) [rollout options]    apply SQL migrations tenant by tenant, in stages
   tidb-mesh rollout  resume NAME | status [NAME] [--group-by SET] [-w]       continue / show a rollout
+  tidb-mesh rbac     --subject KIND:NAME [-n NS ...] [-f FILE ...]            the RBAC the tool needs (YAML)
 
 Inputs and registry:
   -f, --filename F      TidbCluster / core.pingcap.com manifests (file, directory, or - for stdin); repeatable
@@ -145,10 +161,16 @@ Output:
   --kind wasmplugin|envoyfilter, --envoyfilter, --istio-version X.Y (<1.16 -> envoyfilter)
   --phase P (UNSPECIFIED_PHASE), --fail-strategy FAIL_CLOSE (anything else is refused)
   --trust-domain D (cluster.local), --passthrough NS/SA (repeatable, inbound), --no-pd-peer-remedy
-  --image-pull-policy P, --image-pull-secret S, -o FILE
+  --image-pull-policy P, --image-pull-secret S
+  -o yaml|json          output format (generate: the manifests; apply: the objects as the server stored them);
+                        -o FILE (any other value) writes the YAML to FILE
 diff/apply: live tidb-mesh plugins of the other direction are listed by diff as "--- remove" and make
   apply refuse (exit 3) until they are deleted (see docs/manifest-tool.md, "One direction per storage layer")
-apply: --force-conflicts
+apply: --force-conflicts, --field-manager NAME (default tidb-mesh), --dry-run=client|server; prints one line per
+  object: created, configured, unchanged (or skipped: the pd-peer Service until tidb-operator created it)
+generate --from-cluster only reads: tenants without a recorded keyspace id are an error (apply records them)
+rbac: tidb-mesh rbac --subject user:NAME|group:NAME|serviceaccount:NS/NAME [-n NS ...] [-f FILE ...]
+  prints the least-privilege ClusterRole/Role and bindings the tool needs (apply them as an admin)
 tenants: -l SELECTOR (customer=acme,region in (us-west,us-east), region notin (x), !customer), --group-by SET,
   -o table|json (or --format)
 rollout (docs/rollouts.md): DIR holds numbered migrations 0001_name.sql ...; -l SELECTOR picks the tenants;

@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { LocalArtifact } from './artifact';
+import { findRepoFile } from './plugin-config';
 import { EXIT, ToolError } from './errors';
 import { emptyRegistry, parseRegistry, Registry } from './registry';
 import { tenantSetsOf } from './tenants/sets';
@@ -89,4 +90,20 @@ export function readLocalArtifact(wasmPath: string): LocalArtifact | undefined {
   const shaFile = `${wasmPath}.sha256`;
   const recorded = fs.existsSync(shaFile) ? fs.readFileSync(shaFile, 'utf8').trim().split(/\s+/)[0] : undefined;
   return { path: wasmPath, computed, recorded };
+}
+
+/**
+ * The OCI image of the module at `wasmPath` (scripts/oci-image.js, reproducible): its manifest
+ * digest, and the one `npm run package` recorded in `<dir>/tidb-mesh.oci.sha256` if present.
+ * Returns undefined if the module does not exist.
+ */
+export function readLocalImage(wasmPath: string): LocalArtifact | undefined {
+  if (!fs.existsSync(wasmPath)) return undefined;
+  const { buildImage } = require(findRepoFile('scripts/oci-image.js'));
+  const bytes = fs.readFileSync(wasmPath);
+  const computed = String(buildImage(bytes, 'local').manifestDigest).slice('sha256:'.length);
+  const base = wasmPath.replace(/\.wasm$/, '.oci');
+  const shaFile = `${base}.sha256`;
+  const recorded = fs.existsSync(shaFile) ? fs.readFileSync(shaFile, 'utf8').trim().split(/\s+/)[0] : undefined;
+  return { path: base, computed, recorded, image: true, moduleDigest: createHash('sha256').update(bytes).digest('hex') };
 }

@@ -20,7 +20,7 @@ export async function run(argv: string[], opts: { cwd?: string; stdin?: string; 
   const io: Io = {
     stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; }, stdin: async () => opts.stdin ?? '',
     writeFile: (f, t) => { written[f] = t; }, cwd: opts.cwd ?? ROOT, fetch: opts.fetch,
-    connect: opts.kubeconfig ? () => new Cluster(loadKubeConfig(opts.kubeconfig)) : undefined,
+    connect: opts.kubeconfig ? (_k, _c, o) => new Cluster(loadKubeConfig(opts.kubeconfig), o) : undefined,
   };
   const code = await main(argv, io);
   return { code, stdout, stderr, written };

@@ -235,7 +235,7 @@ describe('rollout (cluster mode: state in a ConfigMap)', () => {
     expect(cm.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'tidb-mesh', 'tidb-mesh.io/component': 'rollout' });
     const state = JSON.parse(cm.data['rollout.json']);
     expect(state.tenants.every((t: any) => t.status === 'done')).toBe(true);
-    expect(server.requests.filter((q) => q.method === 'PATCH' && q.path.endsWith('/tidb-mesh-rollout-migrations-v2')).length).toBeGreaterThan(5);
+    expect(server.requests.filter((q) => q.method === 'PUT' && q.path.endsWith('/tidb-mesh-rollout-migrations-v2')).length).toBeGreaterThan(5);
     const st = await cli(c, ['rollout', 'status', '--group-by', 'customer', '--kubeconfig', kubeconfig], { kubeconfig });
     expect(st.stdout).toMatch(/^rollout migrations-v2: done/);
     // Someone else changed the ConfigMap: a runner based on the old version is refused.

@@ -1,7 +1,8 @@
-// TEST Kubernetes API server for the manifest tool's live-mode tests. NOT a real apiserver: an
+// TEST Kubernetes API server, only for unit tests that need a failure a real server will not give on demand (429, a concurrent writer at an exact moment); live mode itself is tested against a real kube-apiserver (test/kube/). NOT a real apiserver: an
 // in-memory node:http server that speaks just the REST endpoints @kubernetes/client-node's
 // KubernetesObjectApi uses: discovery (GET /api/v1, GET /apis/<g>/<v>), list (namespaced and
-// all-namespaces, fieldSelector metadata.name=, labelSelector k=v), get, create (POST), and server-side apply
+// all-namespaces, fieldSelector metadata.name=, labelSelector k=v), get, create (POST), replace (PUT
+// with the resourceVersion precondition), delete, 429 on demand (tooManyRequests), and server-side apply
 // (PATCH with content-type application/apply-patch+yaml, fieldManager and force query
 // parameters, resourceVersion precondition, simplified field-ownership conflicts). No watch:
 // the tool does not watch.
@@ -65,6 +66,13 @@ export class TestApiServer {
   private server = http.createServer((req, res) => this.handle(req, res));
   /** Groups whose discovery answers 404 (CRD not installed), e.g. core.pingcap.com. */
   port = 0;
+  /** Requests still to be answered 429 with this Retry-After (a CRD that is initializing). */
+  private busy: { count: number; retryAfter: string } = { count: 0, retryAfter: '1' };
+
+  /** The next `count` requests get 429 Too Many Requests with `Retry-After: retryAfter`. */
+  tooManyRequests(count: number, retryAfter = '1'): void {
+    this.busy = { count, retryAfter };
+  }
 
   async start(): Promise<this> {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
@@ -134,6 +142,12 @@ current-context: test
       const url = new URL(req.url ?? '/', 'http://x');
       const query = Object.fromEntries(url.searchParams.entries());
       this.requests.push({ method: req.method ?? '', path: url.pathname, query, contentType: req.headers['content-type'], body: body || undefined });
+      if (this.busy.count > 0) {
+        this.busy.count--;
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': this.busy.retryAfter });
+        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'TooManyRequests', message: 'storage is (re)initializing', code: 429 }));
+        return;
+      }
       try { this.route(req.method ?? 'GET', url.pathname, query, req.headers['content-type'] ?? '', body, res); } catch (e) {
         this.status(res, 500, 'InternalError', (e as Error).message);
       }
@@ -207,6 +221,17 @@ current-context: test
       next.metadata = { ...next.metadata, namespace: ns, resourceVersion: String(++this.rv), uid: cur?.obj.metadata.uid ?? `uid-${this.rv}` };
       this.store.set(k, { obj: next, owners });
       return this.send(res, cur ? 200 : 201, next);
+    }
+    if (method === 'PUT') {
+      // Replace with optimistic concurrency: the body's resourceVersion must be the stored one.
+      const o = JSON.parse(body);
+      if (!cur) return this.status(res, 404, 'NotFound', `${r.plural} "${name}" not found`);
+      if (o.metadata?.resourceVersion !== cur.obj.metadata.resourceVersion) {
+        return this.status(res, 409, 'Conflict', 'the object has been modified; please apply your changes to the latest version and try again');
+      }
+      o.metadata = { ...o.metadata, namespace: ns, resourceVersion: String(++this.rv), uid: cur.obj.metadata.uid };
+      this.store.set(k, { obj: o, owners: cur.owners });
+      return this.send(res, 200, o);
     }
     return this.status(res, 405, 'MethodNotAllowed', `${method} ${p}`);
   }

@@ -2,40 +2,38 @@
 //
 // Problem: TiDB reaches the PD leader at <pod>.<tc>-pd-peer.<ns>.svc:2379, and the operator names
 // that port of the headless <tc>-pd-peer Service `tcp-peer-2379`. Istio derives the protocol from
-// the port name, so it installs a TCP proxy for that traffic and the HTTP WASM filter never runs.
+// appProtocol, else from the port name (istio/istio pkg/config/kube/conversion.go,
+// ConvertProtocol), so it installs a TCP proxy for that traffic and the HTTP WASM filter never runs.
 //
-// Remedy: set `appProtocol: grpc` on that Service port. Istio's ConvertProtocol prefers
-// appProtocol over the port name (istio/istio pkg/config/kube/conversion.go), so the port becomes
-// gRPC (HTTP/2) for both the outbound (TiDB) and inbound (PD) sidecars. We apply it with
-// server-side apply (field manager tidb-mesh). tidb-operator v1 only rewrites a Service when its
-// desired spec differs from the `pingcap.com/last-applied-configuration` annotation it wrote
-// (controller.ServiceEqual), so the extra field survives normal reconciles; an operator upgrade
-// that changes the Service spec drops it, which `tidb-mesh diff` shows and `apply` restores.
-// The object repeats the operator's spec for this Service so that, should it be applied before
-// the operator created the Service, it is still a correct headless Service.
+// Remedy: `appProtocol: grpc` on that one port, and nothing else. The Service belongs to
+// tidb-operator: it creates it, and its sync (pd_member_manager.go) replaces the whole spec when
+// the spec it wants differs from the copy it keeps in the `pingcap.com/last-applied-configuration`
+// annotation (controller.ServiceEqual) or the labels differ from its own. So this patch carries no
+// labels and no other field: server-side apply with field manager tidb-mesh makes tidb-mesh the
+// owner of `.spec.ports[port=2379,protocol=TCP].appProtocol` only (port and protocol are the
+// list-map keys, with the operator's values, so they are shared without conflict), the
+// operator's comparison still finds its own spec and labels, and a normal sync leaves the
+// Service alone. An operator upgrade that changes the Service's spec replaces it and drops the
+// field: `tidb-mesh diff` shows it and `tidb-mesh apply` restores it.
+//
+// The patch is not a whole Service: applied before the operator created the Service it would
+// create a wrong one, so `tidb-mesh apply` skips it until the Service exists (and says so).
 import { V1Service } from '@kubernetes/client-node';
-import { Labels } from '../types';
 import { PD_PORT } from './common';
 
-/** The `<tc>-pd-peer` Service with `appProtocol: grpc` on port 2379 (name must be ≤63, checked by safety). */
-export function buildPdPeerService(tc: string, namespace: string, labels: Labels): V1Service & { apiVersion: 'v1'; kind: 'Service' } {
+export type PdPeerPatch = V1Service & { apiVersion: 'v1'; kind: 'Service'; metadata: { name: string; namespace: string } };
+
+/** The server-side apply patch setting `appProtocol: grpc` on port 2379 of `<tc>-pd-peer`. */
+export function buildPdPeerService(tc: string, namespace: string): PdPeerPatch {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: `${tc}-pd-peer`, namespace, labels },
-    spec: {
-      clusterIP: 'None',
-      publishNotReadyAddresses: true,
-      selector: {
-        'app.kubernetes.io/component': 'pd',
-        'app.kubernetes.io/instance': tc,
-        'app.kubernetes.io/managed-by': 'tidb-operator',
-        'app.kubernetes.io/name': 'tidb-cluster',
-      },
-      ports: [
-        { name: 'tcp-peer-2380', port: 2380, protocol: 'TCP', targetPort: 2380 as any },
-        { name: `tcp-peer-${PD_PORT}`, port: PD_PORT, protocol: 'TCP', targetPort: PD_PORT as any, appProtocol: 'grpc' },
-      ],
-    },
+    metadata: { name: `${tc}-pd-peer`, namespace },
+    spec: { ports: [{ port: PD_PORT, protocol: 'TCP', appProtocol: 'grpc' }] },
   };
+}
+
+/** True for a pd-peer patch (it must only be applied to an existing Service). */
+export function isPdPeerPatch(o: { apiVersion: string; kind: string; metadata: { name: string } }): boolean {
+  return o.apiVersion === 'v1' && o.kind === 'Service' && o.metadata.name.endsWith('-pd-peer');
 }

@@ -5,7 +5,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Cluster } from '../cluster';
 import { EXIT, ToolError } from '../errors';
-import { FIELD_MANAGER } from '../istio/common';
 import { boundedName } from '../naming';
 import { KubeObject } from '../types';
 import { parseState, RolloutState } from './state';
@@ -104,8 +103,8 @@ function apiError(what: string, e: unknown): ToolError {
  * Cluster mode: ConfigMap `tidb-mesh-rollout-<name>` (key rollout.json, labels
  * app.kubernetes.io/managed-by=tidb-mesh, tidb-mesh.io/component=rollout) in `namespace`
  * (listing: all namespaces when undefined). New ConfigMaps are created (409 if created
- * concurrently), existing ones server-side applied with the resourceVersion last read or written
- * (409 if changed meanwhile); both are ROLLOUT_CONFLICT.
+ * concurrently), existing ones replaced with the resourceVersion last read or written (409 if
+ * changed meanwhile); both are ROLLOUT_CONFLICT.
  */
 export function configMapStores(cluster: Cluster, namespace: string | undefined): RolloutStores {
   const openIn = (ns: string, name: string): StateStore => {
@@ -129,7 +128,10 @@ export function configMapStores(cluster: Cluster, namespace: string | undefined)
         };
         if (!rv && s.revision !== 0) throw conflict(s.name, where);
         try {
-          const res = rv ? await cluster.serverSideApply(cm as KubeObject, false) : ((await cluster.api.create(cm, undefined, undefined, FIELD_MANAGER)).body as unknown as KubeObject);
+          // Replace (PUT) with the resourceVersion read, or create: both refuse a stale write (409), and
+          // a replace never conflicts on field ownership (a non-forced server-side apply after a
+          // create does: the create's manager owns every field).
+          const res = await cluster.writeConfigMap(cm as KubeObject);
           rv = String(res.metadata.resourceVersion ?? '');
         } catch (e) {
           if (status(e) === 409) throw conflict(s.name, where);
