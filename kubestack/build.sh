@@ -8,7 +8,7 @@
 # realstack's, $TIDB_MESH_CACHE/realstack/build.lock, so a realstack build and ours never run
 # together); a progress line every minute; a failed build exits non-zero and names its log.
 #
-# usage: kubestack/build.sh [kube-apiserver|kubectl|istioctl|wasm-fetch|registry|oras ...]  (default: all)
+# usage: kubestack/build.sh [kube-apiserver|kubectl|istioctl|wasm-fetch|registry|oras|htpasswd ...]  (default: all)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="${TIDB_MESH_CACHE:-$HOME/.cache/tidb-mesh}"
@@ -22,12 +22,13 @@ command -v go >/dev/null || { echo "build: go is not on PATH (Go >= 1.26 needed 
 
 # name | wrapper dir | main package | cold minutes on 2 cores (measured; see kubestack/README.md)
 targets=(
-  "kube-apiserver|go/kubernetes|k8s.io/kubernetes/cmd/kube-apiserver|14"
-  "kubectl|go/kubernetes|k8s.io/kubernetes/cmd/kubectl|4"
-  "istioctl|go/istio|istio.io/istio/istioctl/cmd/istioctl|9"
-  "wasm-fetch|go/istio|./wasmfetch|2"
+  "kube-apiserver|go/kubernetes|k8s.io/kubernetes/cmd/kube-apiserver|16"
+  "kubectl|go/kubernetes|k8s.io/kubernetes/cmd/kubectl|1"
+  "istioctl|go/istio|istio.io/istio/istioctl/cmd/istioctl|13"
+  "wasm-fetch|go/istio|./wasmfetch|1"
   "registry|go/oci|github.com/distribution/distribution/v3/cmd/registry|2"
   "oras|go/oci|oras.land/oras/cmd/oras|1"
+  "htpasswd|go/oci|./htpasswd|1"
 )
 
 want=("$@")

@@ -3,11 +3,12 @@ import * as fs from 'fs';
 import { cmdApply, cmdDiff, cmdGenerate, cmdRbac, cmdTenants, Io } from './commands';
 import { EXIT, ToolError } from './errors';
 import { parseArgs, USAGE } from './options';
+import { cmdPublish } from './publish';
 import { cmdRollout } from './rollout/command';
 import { readStdin } from './source';
 
 const HANDLERS: Record<string, (o: ReturnType<typeof parseArgs>, io: Io) => Promise<number>> = {
-  generate: cmdGenerate, apply: cmdApply, diff: cmdDiff, tenants: cmdTenants, rollout: cmdRollout, rbac: cmdRbac,
+  generate: cmdGenerate, apply: cmdApply, diff: cmdDiff, tenants: cmdTenants, rollout: cmdRollout, rbac: cmdRbac, publish: cmdPublish,
 };
 
 /** The real process Io. */

@@ -56,6 +56,12 @@ export interface Options {
   fieldManager?: string;
   /** rbac: who gets the role (user:NAME, group:NAME, serviceaccount:NS/NAME). */
   subject?: string;
+  /** publish: the OCI image layout to push (default dist/oci). */
+  ociLayout?: string;
+  /** publish: the oras binary. */
+  oras?: string;
+  /** publish: the registry speaks plain HTTP (a local one). */
+  plainHttp?: boolean;
   watch: boolean;
   help: boolean;
 }
@@ -68,12 +74,12 @@ const VALUE_FLAGS: Record<string, keyof Options> = {
   '--image-pull-secret': 'imagePullSecret', '-o': 'output', '--output': 'output', '-l': 'selector', '--selector': 'selector',
   '--format': 'format', '--direction': 'direction', '--group-by': 'groupBy', '--canary': 'canary', '--batch-by': 'batchBy',
   '--parallel': 'parallel', '--name': 'name', '--endpoint': 'endpoints', '--user': 'user', '--state': 'state', '--to': 'to',
-  '--field-manager': 'fieldManager', '--subject': 'subject',
+  '--field-manager': 'fieldManager', '--subject': 'subject', '--oci-layout': 'ociLayout', '--oras': 'oras',
 };
 const REPEATED = new Set<keyof Options>(['files', 'pd', 'passthrough', 'canary', 'endpoints']);
 const BOOL_FLAGS: Record<string, [keyof Options, boolean]> = {
   '--from-cluster': ['fromCluster', true], '--no-pd-peer-remedy': ['pdPeerRemedy', false],
-  '--force-conflicts': ['forceConflicts', true], '--envoyfilter': ['kind', 'envoyfilter' as unknown as boolean],
+  '--force-conflicts': ['forceConflicts', true], '--plain-http': ['plainHttp', true], '--envoyfilter': ['kind', 'envoyfilter' as unknown as boolean],
   '--dry-run': ['dryRun', true], '--watch': ['watch', true], '-w': ['watch', true],
   '-h': ['help', true], '--help': ['help', true],
 };
@@ -140,6 +146,7 @@ Usage:
   tidb-mesh rollout  [run] DIR (--registry FILE | -n NS) [rollout options]    apply SQL migrations tenant by tenant, in stages
   tidb-mesh rollout  resume NAME | status [NAME] [--group-by SET] [-w]       continue / show a rollout
   tidb-mesh rbac     --subject KIND:NAME [-n NS ...] [-f FILE ...]            the RBAC the tool needs (YAML)
+  tidb-mesh publish  oci://REGISTRY/REPO[:TAG] [--plain-http]                 push dist/oci (the filter's OCI image) with oras
 
 Inputs and registry:
   -f, --filename F      TidbCluster / core.pingcap.com manifests (file, directory, or - for stdin); repeatable
@@ -151,7 +158,8 @@ Inputs and registry:
   --pd URL | --pd NS/NAME=URL   allocate keyspace ids through PD (/pd/api/v2/keyspaces) and verify recorded ones
 Artifact:
   --url URL             oci://, https:// or file:// (default file:///var/local/wasm/tidb-mesh.wasm)
-  --sha256 HEX          module digest (oci://: image digest); default: computed from --wasm
+  --sha256 HEX          module digest; for oci:// the image MANIFEST digest (what Istio compares);
+                        default: computed from --wasm (oci://: of the image npm run package builds from it)
   --wasm F              local build to hash and compare (default dist/tidb-mesh.wasm)
 Output:
   --direction outbound|inbound   which side rewrites keys; exactly one per storage layer (both = keys prefixed twice):

@@ -6,6 +6,7 @@ go 1.26.7
 
 require (
 	github.com/distribution/distribution/v3 v3.1.2
+	golang.org/x/crypto v0.57.0
 	oras.land/oras v1.3.6
 )
 
@@ -112,7 +113,6 @@ require (
 	go.opentelemetry.io/proto/otlp v1.11.0 // indirect
 	go.yaml.in/yaml/v2 v2.4.4 // indirect
 	go.yaml.in/yaml/v4 v4.0.0-rc.6 // indirect
-	golang.org/x/crypto v0.57.0 // indirect
 	golang.org/x/net v0.59.0 // indirect
 	golang.org/x/oauth2 v0.36.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
