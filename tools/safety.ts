@@ -99,8 +99,8 @@ function checkStorage(s: StorageLayer, o: SafetyOptions, add: (sev: Finding['sev
   }
   if (s.pdPeerService) {
     if (o.pdPeerRemedy) {
-      add('info', 'PD_PEER_REMEDY', s.source, `Service ${s.pdPeerService} names port 2379 "tcp-peer-2379" (Istio: TCP); generated an override with appProtocol: grpc so TiDB->PD leader traffic passes the filter`,
-        'Apply the generated Service with server-side apply (`tidb-mesh apply`, or `kubectl apply --server-side --field-manager tidb-mesh`); re-run after tidb-operator upgrades (`tidb-mesh diff` shows drift).');
+      add('info', 'PD_PEER_REMEDY', s.source, `Service ${s.pdPeerService} names port 2379 "tcp-peer-2379" (Istio: TCP); generated a patch adding only appProtocol: grpc to that port so TiDB->PD leader traffic passes the filter`,
+        '`tidb-mesh apply` patches it once tidb-operator has created the Service (with kubectl: `kubectl apply --server-side --field-manager tidb-mesh`, only after that); an operator upgrade that rewrites the Service drops it: `tidb-mesh diff` shows it, `apply` restores it.');
     } else {
       add('error', 'PD_PEER_TCP', s.source, `Service ${s.pdPeerService} names port 2379 "tcp-peer-2379": Istio treats TiDB->PD leader traffic as TCP and the filter never sees it (unprefixed PD requests)`,
         'Drop --no-pd-peer-remedy so the appProtocol: grpc override is generated, or set it on the Service yourself.');
