@@ -5,7 +5,7 @@
 # module (go.mod, go.sum, *.go), so a second run, or a fresh clone on the same machine,
 # takes seconds. A failed build exits non-zero and names the log.
 #
-# usage: realstack/build.sh [pd-server|tidb-server|unistore-server ...]   (default: all)
+# usage: realstack/build.sh [pd-server|tidb-server|unistore-server|tiproxy-standin ...]   (default: all)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${TIDB_MESH_CACHE:-$HOME/.cache/tidb-mesh}/realstack"
@@ -21,6 +21,7 @@ targets=(
   "pd-server|go/pd|github.com/tikv/pd/cmd/pd-server|0|without_dashboard|4"
   "unistore-server|go/unistore|.|0|intest,nextgen|8"
   "tidb-server|go/tidb-server|github.com/pingcap/tidb/cmd/tidb-server|1|codes|17"
+  "tiproxy-standin|go/tiproxy-standin|.|0||1"
 )
 
 want=("$@")

@@ -16,6 +16,10 @@ const rules = [
     match: (r) => r.area === 'TiKV method' && LOCK_RESOLUTION.includes(r.item),
   },
   {
+    why: 'timing: client-go asks PD for several key ranges at once (BatchLocateKeyRanges, BatchScanRegions) only when they miss its region cache together; the pd-server here answers UNIMPLEMENTED (grpc 12) and client-go falls back to ScanRegions (locate/region_cache.go batchScanRegionsFallback)',
+    match: (r) => r.item === 'POST /pdpb.PD/BatchScanRegions' && [r.mesh, r.keyspace].every((v) => v === 'not called' || /^\d+× grpc 12$/.test(v)),
+  },
+  {
     why: 'intended (emulated): the mesh answers GET rule_group/tiflash itself, so no tenant sends the cluster-global POST rule_group; keyspace-mode TiDB creates the group in PD (404, then POST, then the etcd key)',
     match: (r) => r.item.includes('rule_group'),
   },

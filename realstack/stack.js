@@ -7,6 +7,11 @@
 //   keyspace   no filter; each tidb-server runs TiDB's own keyspace mode (--keyspace-name),
 //              the reference the mesh is compared with
 //
+// Options for TiProxy (docs/tiproxy.md): `tidbsPerTenant: N` runs N tidb-servers per tenant netns
+// (SQL 4000+i, status 10080+i); `tiproxy: true | {labelName, sidecar(t) -> {node, pluginConfig}}`
+// runs per tenant a tiproxy-standin in its own netns behind its own sidecar (lib/tiproxy.js).
+// The defaults (one tidb-server, no TiProxy) are what test/tidb/real-tidb.test.js runs.
+//
 // Options for the SQL benchmark (bench/sql.js), defaults unchanged:
 //   sidecarFilter  outbound mode: 'mesh' (default, dist/tidb-mesh.wasm), 'noop' (the no-op wasm
 //                  filter, dist/tidb-mesh-noop.wasm) or 'none' (a sidecar without wasm). With
@@ -30,6 +35,7 @@ const { ensureBinaries } = require('./lib/binaries');
 const { sidecar, gateway } = require('./lib/envoy-configs');
 const P = require('./lib/processes');
 const { Mysql } = require('./lib/mysql');
+const TP = require('./lib/tiproxy');
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -54,6 +60,14 @@ function pluginConfig(mode, tenants, principals) {
   return {
     version: 1, direction: 'outbound', mode: 'api-v2', unknownCaller: 'deny',
     tenants: tenants.map((t) => ({ name: t.name, keyspaceId: t.keyspaceId, match: { namespace: 'tidb', labels: { 'app.kubernetes.io/instance': t.name } } })),
+  };
+}
+
+/** Istio's node metadata for a TiProxy pod of tenant `name` (operator v1 labels; matches the stack's table). */
+function tiproxyNodeMetadata(name) {
+  return {
+    cluster: `tiproxy-${name}`,
+    metadata: { NAMESPACE: 'tidb', LABELS: { 'app.kubernetes.io/instance': name, 'app.kubernetes.io/component': 'tiproxy' }, SERVICE_ACCOUNT: `tiproxy-${name}` },
   };
 }
 
@@ -84,7 +98,10 @@ function tidbConfig(o) {
     `tmp-storage-path = "${o.tmp}/tmp-storage"`,
   ];
   if (o.keyspaceName) lines.push(`keyspace-name = "${o.keyspaceName}"`);
-  lines.push('[performance]', 'run-auto-analyze = false', '[log]', 'level = "info"', '');
+  lines.push('[performance]', 'run-auto-analyze = false', '[log]', 'level = "info"');
+  // Server labels (what TiProxy's balance.label-name matches), only when given.
+  if (o.labels) lines.push('[labels]', ...Object.entries(o.labels).map(([k, v]) => `${k} = "${v}"`));
+  lines.push('');
   return lines.join('\n');
 }
 
@@ -99,17 +116,19 @@ async function envoyReady(adminPipe) {
  * stop()}. On failure everything already started is stopped and the error names the log.
  */
 async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wasm = path.join(ROOT, 'dist', 'tidb-mesh.wasm'), log = console.log, capture = true,
-  sidecarFilter = 'mesh', requireKeyspace = true, direct = false } = {}) {
+  tidbsPerTenant = 1, tiproxy = null, sidecarFilter = 'mesh', requireKeyspace = true, direct = false } = {}) {
   if (!['outbound', 'inbound', 'keyspace'].includes(mode)) throw new Error(`realstack: unknown mode ${mode}`);
   if (!['mesh', 'noop', 'none'].includes(sidecarFilter)) throw new Error(`realstack: unknown sidecarFilter ${sidecarFilter}`);
   if (sidecarFilter !== 'mesh' && mode !== 'outbound') throw new Error('realstack: sidecarFilter applies to outbound mode only');
-  if (direct && mode !== 'keyspace') throw new Error('realstack: direct applies to keyspace mode only');
-  if ((direct || sidecarFilter !== 'mesh') && tenants.length > 1) throw new Error('realstack: direct and sidecarFilter noop/none run one tenant');
+  if (direct && (mode !== 'keyspace' || tiproxy)) throw new Error('realstack: direct applies to keyspace mode without tiproxy only');
+  if ((direct || sidecarFilter !== 'mesh') && (tenants.length > 1 || tidbsPerTenant > 1)) throw new Error('realstack: direct and sidecarFilter noop/none run one tenant, one tidb-server');
   if (sidecarFilter === 'noop') wasm = path.join(ROOT, 'dist', 'tidb-mesh-noop.wasm');
   const sidecarWasm = mode === 'outbound' && sidecarFilter !== 'none' ? wasm : null;
   if (process.getuid && process.getuid() !== 0) throw new Error('realstack: network namespaces need root');
   if ((mode === 'inbound' || sidecarWasm) && !fs.existsSync(wasm)) throw new Error(`realstack: ${wasm} is missing: run npm run build`);
-  const bins = ensureBinaries({ quiet: true, names: tenants.length ? undefined : ['pd-server', 'unistore-server'] });
+  if (tiproxy && mode !== 'outbound') throw new Error('realstack: tiproxy needs mode outbound (its filter is in its own sidecar)');
+  const tp = tiproxy === true ? {} : tiproxy;
+  const bins = ensureBinaries({ quiet: true, names: tenants.length ? ['pd-server', 'unistore-server', 'tidb-server', ...(tp ? ['tiproxy-standin'] : [])] : ['pd-server', 'unistore-server'] });
   const envoy = envoyBinary();
   const id = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
   dir = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'tm-'));
@@ -117,7 +136,7 @@ async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wa
   const f = (n) => path.join(dir, n);
   const procs = [];
   const namespaces = [];
-  const stack = { mode, dir, tenants: [], procs };
+  const stack = { mode, dir, tenants: [], procs, bins, admins: {} };
 
   // The run dir keeps logs, captures and configs for a look afterwards; the data dirs (a few
   // hundred MB of preallocated badger and etcd files per run) go unless TIDB_MESH_KEEP_DATA=1.
@@ -191,6 +210,14 @@ async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wa
     }, { proc: store, timeoutMs: 60000 });
     log(`realstack: storage up in ${((Date.now() - t0) / 1000).toFixed(1)} s (PD, unistore, gateway in netns ${storageNs})`);
 
+    // tidb-server i of a tenant (tidbsPerTenant > 1): SQL 4000+i, status 10080+i; i = 0 is the
+    // tenant's tidb-server below, with its usual names. The *.in.sock are its sidecar's inbound
+    // sockets (only with tiproxy).
+    const tidbPorts = (name) => Array.from({ length: tidbsPerTenant }, (_, i) => ({
+      i, port: 4000 + i, statusPort: 10080 + i, sqlIn: f(`${name}-tidb${i}-sql.in.sock`), statusIn: f(`${name}-tidb${i}-status.in.sock`),
+    }));
+    const tidbLabels = (name) => (tp ? { [tp.labelName || 'tenant']: name } : null);
+
     // One netns per tenant: sidecar + unmodified tidb-server (direct: the storage netns, no sidecar).
     for (const t of tenants) {
       if (direct) {
@@ -204,7 +231,9 @@ async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wa
         name: t.name, node: tidbNodeMetadata(t.name), adminPipe: admin, upstream: { pd: sock.pd, tikv: sock.tikv },
         wasm: sidecarWasm, pluginConfig: sidecarWasm ? pluginConfig('outbound', tenants) : null,
         certs: mode === 'inbound' ? certs[t.name] : null, accessLog: f(`${t.name}-access.jsonl`),
+        inbound: tp ? tidbPorts(t.name).flatMap((d) => [{ pipe: d.sqlIn, port: d.port }, { pipe: d.statusIn, port: d.statusPort }]) : undefined,
       });
+      stack.admins[t.name] = admin;
       fs.writeFileSync(f(`${t.name}-sidecar.yaml`), YAML.stringify(sc));
       const scProc = P.startProcess(`${t.name}-sidecar`, ns, envoy, ['-c', f(`${t.name}-sidecar.yaml`), '--use-dynamic-base-id', '--log-level', 'warn', '--component-log-level', 'wasm:info', '--concurrency', '2'], f(`${t.name}-sidecar.log`));
       procs.push(scProc);
@@ -214,7 +243,7 @@ async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wa
 
     const t1 = Date.now();
     for (const t of stack.tenants) {
-      fs.writeFileSync(f(`${t.name}-tidb.toml`), tidbConfig({ socket: t.socket, tmp: f(`${t.name}-tmp`), keyspaceName: mode === 'keyspace' ? t.name : null }));
+      fs.writeFileSync(f(`${t.name}-tidb.toml`), tidbConfig({ socket: t.socket, tmp: f(`${t.name}-tmp`), keyspaceName: mode === 'keyspace' ? t.name : null, labels: tidbLabels(t.name) }));
       t.tidbArgs = [
         '--store', 'tikv', '--path', '127.0.0.1:2379', '--host', '127.0.0.1', '-P', '4000', '--status', '10080',
         '--config', f(`${t.name}-tidb.toml`), '--log-file', f(`${t.name}-tidb.log`),
@@ -232,13 +261,55 @@ async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wa
       await t.mysql.query('SET GLOBAL tidb_enable_dist_task = OFF');
       await t.mysql.query('SET GLOBAL tidb_ddl_enable_fast_reorg = OFF');
     }
-    log(`realstack: ${stack.tenants.length} tidb-servers up in ${((Date.now() - t1) / 1000).toFixed(1)} s (mode ${mode}; run dir ${dir})`);
+    // The other tidb-servers of each tenant (after the first bootstrapped the keyspace).
+    const startExtra = (t, d) => {
+      d.proc = P.startProcess(d.name, t.ns, bins['tidb-server'], d.args, d.stdout);
+      procs.push(d.proc);
+      return P.waitFor(`${d.name} up`, async () => (await d.mysql.query('SELECT 1')).length === 1, { proc: d.proc, timeoutMs: 180000, intervalMs: 500 });
+    };
+    for (const t of stack.tenants) {
+      const first = tidbPorts(t.name)[0];
+      t.tidbs = [Object.defineProperty({ ...first, socket: t.socket, mysql: t.mysql }, 'proc', { get: () => t.tidbProc, enumerable: true })];
+      for (const d of tidbPorts(t.name).slice(1)) {
+        const n = `${t.name}-tidb${d.i}`;
+        Object.assign(d, { name: `${n}-server`, socket: f(`${n}-mysql.sock`), stdout: f(`${n}.stdout`) });
+        fs.writeFileSync(f(`${n}.toml`), tidbConfig({ socket: d.socket, tmp: f(`${n}-tmp`), keyspaceName: mode === 'keyspace' ? t.name : null, labels: tidbLabels(t.name) }));
+        d.args = ['--store', 'tikv', '--path', '127.0.0.1:2379', '--host', '127.0.0.1', '-P', String(d.port), '--status', String(d.statusPort),
+          '--config', f(`${n}.toml`), '--log-file', f(`${n}.log`)];
+        d.mysql = new Mysql(d.socket);
+        t.tidbs.push(d);
+        await startExtra(t, d);
+      }
+    }
+    log(`realstack: ${stack.tenants.length * tidbsPerTenant} tidb-servers up in ${((Date.now() - t1) / 1000).toFixed(1)} s (mode ${mode}; run dir ${dir})`);
+
+    // Per tenant a TiProxy stand-in in its own netns, behind its own sidecar (lib/tiproxy.js).
+    for (const t of tp ? stack.tenants : []) {
+      const ns = `${t.ns}p`;
+      P.createNetns(ns); namespaces.push(ns);
+      const own = tp.sidecar ? tp.sidecar(t) : { node: tiproxyNodeMetadata(t.name), pluginConfig: pluginConfig('outbound', tenants) };
+      const name = `${t.name}-tiproxy`;
+      const admin = f(`${name}-sidecar-admin.sock`);
+      const sc = sidecar({ name, node: own.node, adminPipe: admin, upstream: { pd: sock.pd, tikv: sock.tikv }, wasm, pluginConfig: own.pluginConfig,
+        accessLog: f(`${name}-access.jsonl`), forward: t.tidbs.flatMap((d) => [{ port: d.port, pipe: d.sqlIn }, { port: d.statusPort, pipe: d.statusIn }]) });
+      fs.writeFileSync(f(`${name}-sidecar.yaml`), YAML.stringify(sc));
+      const scProc = P.startProcess(`${name}-sidecar`, ns, envoy, ['-c', f(`${name}-sidecar.yaml`), '--use-dynamic-base-id', '--log-level', 'warn', '--component-log-level', 'wasm:info', '--concurrency', '2'], f(`${name}-sidecar.log`));
+      procs.push(scProc);
+      stack.admins[name] = admin;
+      await P.waitFor(`${name} sidecar`, () => envoyReady(admin), { proc: scProc, timeoutMs: 30000 });
+      const labelName = tp.labelName || 'tenant';
+      t.tiproxy = await TP.startTiproxy({ name, ns, bin: bins['tiproxy-standin'], log: f(`${name}.log`),
+        socket: f(`${name}-mysql.sock`), apiSocket: f(`${name}-api.sock`), labelName, labels: { [labelName]: t.name } });
+      procs.push(t.tiproxy);
+      Object.assign(t.tiproxy, { ns, sidecarAdmin: admin, sidecarLog: f(`${name}-sidecar.log`), mysql: new Mysql(t.tiproxy.socket), backends: () => TP.backends(t.tiproxy.apiSocket) });
+    }
+    if (tp) log(`realstack: ${stack.tenants.length} TiProxy stand-ins up, each in its own netns behind its own sidecar`);
 
     stack.pdDirect = pdDirect;
     stack.raw = async () => JSON.parse((await P.httpUnix(sock.raw, 'GET', '/raw')).body);
     stack.rawKeys = async (prefixHex) => JSON.parse((await P.httpUnix(sock.raw, 'GET', `/raw/keys?prefix=${prefixHex}`)).body).keys;
     stack.storeStats = async () => JSON.parse((await P.httpUnix(sock.raw, 'GET', '/stats')).body);
-    stack.adminOf = (name) => (name === 'gateway' ? f('gateway-admin.sock') : stack.tenants.find((t) => t.name === name).sidecarAdmin);
+    stack.adminOf = (name) => (name === 'gateway' ? f('gateway-admin.sock') : stack.admins[name]);
     stack.envoyStats = async (name, filter = 'tidb_mesh') => {
       const r = await P.httpUnix(stack.adminOf(name), 'GET', `/stats?filter=${encodeURIComponent(filter)}`);
       const out = {};
@@ -257,12 +328,16 @@ async function startStack({ mode = 'outbound', dir = null, tenants = TENANTS, wa
       try { process.kill(t.tidbProc.pid, 'SIGKILL'); } catch { /* gone */ }
       while (!t.tidbProc.exited) await P.sleep(20);
     };
-    stack.startTidb = async (name) => {
+    stack.startTidb = async (name, i = 0) => {
       const t = stack.tenants.find((x) => x.name === name);
+      if (i > 0) return startExtra(t, t.tidbs[i]);
       t.tidbProc = P.startProcess(`${t.name}-tidb-server`, t.ns, bins['tidb-server'], t.tidbArgs, f(`${t.name}-tidb.stdout`));
       procs.push(t.tidbProc);
       await P.waitFor(`${t.name} tidb-server restart`, async () => (await t.mysql.query('SELECT 1')).length === 1, { proc: t.tidbProc, timeoutMs: 180000, intervalMs: 500 });
     };
+    // TiProxy tests: tidb-server i of a tenant stopped gracefully (SIGTERM, then SIGKILL after 5 s);
+    // startTidb(name, i) starts it again.
+    stack.stopTidb = async (name, i = 0) => P.stopProcess(stack.tenants.find((x) => x.name === name).tidbs[i].proc);
     return stack;
   } catch (e) {
     await stop();
@@ -288,4 +363,4 @@ async function main() {
 
 if (require.main === module) main().catch((e) => { console.error(e.message); process.exit(1); });
 
-module.exports = { startStack, TENANTS, pluginConfig };
+module.exports = { startStack, TENANTS, pluginConfig, tiproxyNodeMetadata };

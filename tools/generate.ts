@@ -10,8 +10,8 @@ import { boundedName } from './naming';
 import { inboundConfig, outboundConfig } from './plugin-config';
 import { findRecord, Registry, TenantRecord } from './registry';
 import { sortObjects } from './render';
-import { storageKey } from './tidb/topology';
-import { KubeObject, Labels, TenantSource, Topology } from './types';
+import { storageKey, workloadsOf } from './tidb/topology';
+import { KubeObject, Labels, TenantSource, Topology, Workload } from './types';
 
 export type OutputKind = 'wasmplugin' | 'envoyfilter';
 /** Which side of a storage layer's traffic runs the filter (exactly one; see direction.ts). */
@@ -52,8 +52,17 @@ function tenantObjectLabels(t: TenantSource, rec: TenantRecord): Labels {
 }
 
 /**
- * Builds exactly one enforcement direction. outbound: per tenant, the WasmPlugin (or
- * EnvoyFilter) selecting its TiDB pods. inbound: per storage layer, the PD and TiKV plugins and a
+ * `tidb-mesh-<workload>` for a TiDB workload (the v1 TidbCluster or v2 TiDBGroup name, so a
+ * tenant of one group keeps `tidb-mesh-<tenant>`), `tidb-mesh-<workload>-tiproxy` for a TiProxy
+ * (v1: `tidb-mesh-<tc>-tiproxy`). Capped at 63 characters.
+ */
+export function workloadPluginName(w: Workload): string {
+  return boundedName(`tidb-mesh-${w.name}${w.component === 'tiproxy' ? '-tiproxy' : ''}`);
+}
+
+/**
+ * Builds exactly one enforcement direction. outbound: per tenant workload (TiDB, TiProxy), the
+ * WasmPlugin (or EnvoyFilter) selecting its pods. inbound: per storage layer, the PD and TiKV plugins and a
  * STRICT PeerAuthentication. Both: (v1) the pd-peer Service override per storage layer. Every tenant must have an active registry record (throws otherwise);
  * run the safety checks first. Objects come back in render order; object names are capped at 63
  * characters with a hash suffix.
@@ -76,8 +85,14 @@ export function generate(t: Topology, registry: Registry, o: GenerateOptions): K
   for (const x of t.tenants) {
     const rec = recOf(x);
     if (o.direction !== 'outbound') continue;
-    emit({ name: boundedName(`tidb-mesh-${x.name}`), namespace: x.namespace, labels: tenantObjectLabels(x, rec),
-      selector: x.podSelector, client: true, ports: [PD_PORT, TIKV_PORT], pluginConfig: outboundConfig(x, rec) });
+    // One plugin per workload (Istio selects by matchLabels only): the TiDBs, and a TiProxy in
+    // front of them, which reaches PD's etcd only (2379) and gets the same tenant table.
+    for (const w of workloadsOf(x)) {
+      const labels = tenantObjectLabels(x, rec);
+      if (w.component === 'tiproxy') labels['tidb-mesh.io/component'] = 'tiproxy';
+      emit({ name: workloadPluginName(w), namespace: x.namespace, labels, selector: w.podSelector, client: true,
+        ports: w.component === 'tiproxy' ? [PD_PORT] : [PD_PORT, TIKV_PORT], pluginConfig: outboundConfig(x, rec, w) });
+    }
   }
   for (const s of t.storageLayers) {
     const tenants = t.tenants.filter((x) => storageKey(x.storageRef) === storageKey(s)).map((x) => ({ t: x, rec: recOf(x) }));
@@ -90,5 +105,8 @@ export function generate(t: Topology, registry: Registry, o: GenerateOptions): K
     out.push(buildPeerAuthentication(boundedName(`tidb-mesh-${s.name}-strict`), s.namespace, labels, s.podSelector) as unknown as KubeObject);
   }
   assertOneDirection(out);
+  const names = out.map((x) => `${x.kind}/${x.metadata.namespace}/${x.metadata.name}`);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new Error(`internal: two generated objects are named ${dup}`);
   return sortObjects(out);
 }

@@ -5,7 +5,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { EXIT, ToolError } from './errors';
 import { TenantRecord } from './registry';
-import { StorageLayer, TenantSource } from './types';
+import { workloadsOf } from './tidb/topology';
+import { StorageLayer, TenantSource, Workload } from './types';
 
 /** Shape of the configuration (mirrors the schema; the schema is authoritative). */
 export interface PluginConfig {
@@ -49,14 +50,15 @@ export function principal(trustDomain: string, namespace: string, sa: string): s
 }
 
 /**
- * Outbound table for one tenant's own TiDB sidecar: a single entry matching its namespace, its
+ * Outbound table for the sidecars of one tenant workload (its TiDB, or a TiProxy in front of
+ * it; default: the first TiDB workload): a single entry matching the namespace, the workload's
  * operator pod labels and its service account (node metadata NAMESPACE, LABELS, SERVICE_ACCOUNT).
  */
-export function outboundConfig(t: TenantSource, rec: TenantRecord): PluginConfig {
+export function outboundConfig(t: TenantSource, rec: TenantRecord, w: Workload = workloadsOf(t)[0]): PluginConfig {
   const cfg: PluginConfig = {
     version: 1, direction: 'outbound', mode: 'api-v2',
     tenants: [{ name: t.name, keyspaceId: rec.keyspaceId,
-      match: { namespace: t.namespace, labels: { ...t.podSelector }, serviceAccount: t.serviceAccount } }],
+      match: { namespace: t.namespace, labels: { ...w.podSelector }, serviceAccount: w.serviceAccount } }],
     unknownCaller: 'deny',
   };
   validatePluginConfig(cfg, `tenant ${t.namespace}/${t.name}`);
@@ -64,7 +66,8 @@ export function outboundConfig(t: TenantSource, rec: TenantRecord): PluginConfig
 }
 
 /**
- * Inbound table for a storage layer's PD/TiKV sidecars: every tenant by mTLS principal, and the
+ * Inbound table for a storage layer's PD/TiKV sidecars: every tenant by the mTLS principals of
+ * its workloads (TiDB and TiProxy service accounts), and the
  * layer's own PD and TiKV service accounts (plus `extraPassthrough` principals) as passthrough.
  */
 export function inboundConfig(s: StorageLayer, tenants: Array<{ t: TenantSource; rec: TenantRecord }>,
@@ -74,7 +77,7 @@ export function inboundConfig(s: StorageLayer, tenants: Array<{ t: TenantSource;
   const cfg: PluginConfig = {
     version: 1, direction: 'inbound', mode: 'api-v2',
     tenants: tenants.map(({ t, rec }) => ({ name: t.name, keyspaceId: rec.keyspaceId,
-      match: { principals: [principal(trustDomain, t.namespace, t.serviceAccount)] } })),
+      match: { principals: [...new Set(workloadsOf(t).map((w) => w.serviceAccount))].sort().map((sa) => principal(trustDomain, t.namespace, sa)) } })),
     passthrough: [{ name: `${s.name}-storage`, match: { principals: storagePrincipals } }],
     unknownCaller: 'deny',
   };

@@ -1,7 +1,7 @@
 // Safety checks on the discovered topology and the generation options. Pure; each finding has a
 // stable code, a message and a fix (all documented in docs/manifest-tool.md).
 import { isDnsLabel, isLabelValue } from './naming';
-import { storageKey } from './tidb/topology';
+import { storageKey, workloadsOf } from './tidb/topology';
 import { Finding, StorageLayer, TenantSource, Topology } from './types';
 
 /** Options that influence the checks. */
@@ -64,21 +64,24 @@ export function checkTopology(t: Topology, o: SafetyOptions): Finding[] {
         `Create the tenant TidbCluster in namespace ${x.storageRef.namespace}. Tenants are isolated by service account and labels, not by namespace.`);
     }
     checkNames(x.source, x.operator === 'v1' ? [`${x.name}-tidb-peer`, `${x.name}-tidb`, `${x.name}-discovery`] : [`${x.name}-tidb-peer`], [x.name], add);
-    const ks = configMentions(x.tidbConfig, /keyspace-name/, 'keyspace-name');
-    if (ks.set) {
+    const ks = workloadsOf(x).filter((w) => w.component === 'tidb').map((w) => configMentions(w.config, /keyspace-name/, 'keyspace-name')).find((c) => c.set);
+    if (ks) {
       add('error', 'TIDB_KEYSPACE_CONFIGURED', x.source, 'TiDB config sets keyspace-name: TiDB would prefix keys itself and the filter would prefix them again',
         'Remove keyspace-name from the tenant\'s TiDB config; the sidecar filter assigns the keyspace.');
     }
   }
   if (o.direction === 'inbound') {
+    // Every workload (TiDB, TiProxy) of a tenant is identified by its service account.
     const bySa = new Map<string, TenantSource[]>();
     for (const x of t.tenants) {
-      const k = `${x.namespace}/${x.serviceAccount}`;
-      bySa.set(k, [...(bySa.get(k) ?? []), x]);
-      const layer = layers.get(storageKey(x.storageRef));
-      if (layer && layer.namespace === x.namespace && [layer.pdServiceAccount, layer.tikvServiceAccount].includes(x.serviceAccount)) {
-        add('error', 'TENANT_SA_IS_STORAGE', x.source, `tenant TiDB runs as service account ${x.serviceAccount}, which the storage layer's PD/TiKV also use: the inbound filter would pass it through unprefixed`,
-          'Give the tenant its own service account (spec.tidb.serviceAccount / TiDBGroup overlay serviceAccountName).');
+      for (const sa of new Set(workloadsOf(x).map((w) => w.serviceAccount))) {
+        const k = `${x.namespace}/${sa}`;
+        bySa.set(k, [...(bySa.get(k) ?? []), x]);
+        const layer = layers.get(storageKey(x.storageRef));
+        if (layer && layer.namespace === x.namespace && [layer.pdServiceAccount, layer.tikvServiceAccount].includes(sa)) {
+          add('error', 'TENANT_SA_IS_STORAGE', x.source, `tenant TiDB or TiProxy runs as service account ${sa}, which the storage layer's PD/TiKV also use: the inbound filter would pass it through unprefixed`,
+            'Give the tenant its own service account (spec.tidb.serviceAccount / TiDBGroup or TiProxyGroup overlay serviceAccountName).');
+        }
       }
     }
     for (const [sa, xs] of bySa) {

@@ -55,7 +55,25 @@ export interface StorageLayer {
   tikvConfig?: unknown;
 }
 
-/** A tenant TiDB cluster as read from its TidbCluster / TiDBGroup. */
+/**
+ * One set of pods that acts for a tenant and gets the tenant's outbound filter: its TiDB (a v1
+ * TidbCluster's TiDB, a v2 TiDBGroup) or a TiProxy in front of it (v1 `spec.tiproxy`, a v2
+ * TiProxyGroup). Each gets its own WasmPlugin (Istio selects workloads by matchLabels only).
+ */
+export interface Workload {
+  component: 'tidb' | 'tiproxy';
+  /** "TiProxyGroup tidb/acme-proxy" for messages. */
+  source: string;
+  /** v2 group name, or the v1 TidbCluster name. */
+  name: string;
+  /** Labels the operator puts on these pods (WasmPlugin selector, filter match). */
+  podSelector: Labels;
+  serviceAccount: string;
+  /** The component's config as written by the user (TOML string or object), for checks. */
+  config?: unknown;
+}
+
+/** A tenant TiDB cluster as read from its TidbCluster / TiDBGroup(s). */
 export interface TenantSource {
   operator: 'v1' | 'v2';
   name: string;
@@ -64,8 +82,9 @@ export interface TenantSource {
   /** Referenced storage layer (namespace defaults to the tenant's own). */
   storageRef: { name: string; namespace: string };
   tlsCluster: boolean;
+  /** Service account of the first TiDB workload. */
   serviceAccount: string;
-  /** Labels the operator puts on this tenant's TiDB pods (WasmPlugin selector). */
+  /** Labels the operator puts on the first TiDB workload's pods. */
   podSelector: Labels;
   /** Tenant-set labels (from `tenant.tidb-mesh.io/<key>` labels). */
   tenantLabels: Labels;
@@ -76,6 +95,11 @@ export interface TenantSource {
   tidbConfig?: unknown;
   /** The object also declares its own PD or TiKV (not a pure tenant). */
   hasOwnStorage: boolean;
+  /**
+   * Every workload of the tenant, TiDB first (the first is `podSelector`/`serviceAccount`
+   * above), then TiProxy. Absent means the one TiDB workload above (read it with workloadsOf).
+   */
+  workloads?: Workload[];
 }
 
 /** Everything discovered in the inputs. */

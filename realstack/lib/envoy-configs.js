@@ -141,16 +141,29 @@ function bootstrap(nodeId, node, adminPipe, listeners, clusters) {
  * @param {object|null} o.pluginConfig
  * @param {object|null} o.certs      {cert, key, ca}: originate mTLS (inbound mode)
  * @param {string} [o.accessLog]     JSON access log file (one line per call)
+ * @param {Array<{pipe: string, port: number}>} [o.inbound]   plain TCP from a unix socket to an
+ *        app port in this netns (Istio's inbound path; a TiProxy reaches the tidb-servers so)
+ * @param {Array<{port: number, pipe: string}>} [o.forward]   plain TCP from 127.0.0.1:port to
+ *        another sidecar's inbound socket (Istio's outbound path to a service; no filter)
  */
 function sidecar(o) {
   const filters = o.wasm ? [wasmFilter(o.wasm, o.pluginConfig)] : [];
   // No ALPN list upstream: Envoy's HTTP/1 and HTTP/2 pools each offer their own protocol, and
   // the gateway's codec AUTO detects it either way.
   const up = o.certs ? tls('upstream', o.certs, undefined) : null;
-  return bootstrap(`sidecar-${o.name}`, o.node, o.adminPipe, [
+  const b = bootstrap(`sidecar-${o.name}`, o.node, o.adminPipe, [
     httpListener('pd', tcp(2379), 'pd', filters, null, o.accessLog),
     httpListener('tikv', tcp(20160), 'tikv', filters, null, o.accessLog),
   ], [httpCluster('pd', pipe(o.upstream.pd), up), httpCluster('tikv', pipe(o.upstream.tikv), up)]);
+  for (const x of o.inbound || []) {
+    b.static_resources.listeners.push(tcpListener(`in_${x.port}`, pipe(x.pipe), `in_${x.port}`));
+    b.static_resources.clusters.push(tcpCluster(`in_${x.port}`, tcp(x.port)));
+  }
+  for (const x of o.forward || []) {
+    b.static_resources.listeners.push(tcpListener(`fwd_${x.port}`, tcp(x.port), `fwd_${x.port}`));
+    b.static_resources.clusters.push(tcpCluster(`fwd_${x.port}`, pipe(x.pipe)));
+  }
+  return b;
 }
 
 /**

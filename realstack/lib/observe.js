@@ -41,8 +41,10 @@ async function rawByTenant(stack) {
  * of the run (tenant sidecars and the gateway). Format of a line (assembly/filter/stream.ts):
  *   tidb-mesh: denied <path> for <who>: <message> [<reason>]
  */
-function refusals(stack) {
-  const files = [...stack.tenants.map((t) => `${stack.dir}/${t.name}-sidecar.log`), `${stack.dir}/gateway.log`];
+function refusals(stack, only = null) {
+  // `only`: these Envoy logs instead of every sidecar's (TiProxy sidecars included) and the gateway's.
+  const files = only || [...stack.tenants.map((t) => `${stack.dir}/${t.name}-sidecar.log`),
+    ...stack.tenants.filter((t) => t.tiproxy).map((t) => t.tiproxy.sidecarLog), `${stack.dir}/gateway.log`];
   const counts = new Map();
   for (const f of files) {
     let text = '';

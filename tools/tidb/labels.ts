@@ -10,12 +10,12 @@ export const ANN_KEYSPACE_ID = 'tidb-mesh.io/keyspace-id';
 export const ANN_KEYSPACE_NAME = 'tidb-mesh.io/keyspace-name';
 
 /** tidb-operator v1 pod labels of component `component` of TidbCluster `tc` (pkg/apis/label/label.go). */
-export function v1PodLabels(tc: string, component: 'pd' | 'tikv' | 'tidb'): Labels {
+export function v1PodLabels(tc: string, component: 'pd' | 'tikv' | 'tidb' | 'tiproxy'): Labels {
   return { 'app.kubernetes.io/component': component, 'app.kubernetes.io/instance': tc };
 }
 
 /** tidb-operator v2 pod labels (api/core/v1alpha1/common_types.go). */
-export function v2PodLabels(cluster: string, component: 'pd' | 'tikv' | 'tidb', group?: string): Labels {
+export function v2PodLabels(cluster: string, component: 'pd' | 'tikv' | 'tidb' | 'tiproxy', group?: string): Labels {
   const l: Labels = { 'pingcap.com/cluster': cluster, 'pingcap.com/component': component };
   if (group) l['pingcap.com/group'] = group;
   return l;

@@ -1,5 +1,5 @@
 // Inputs (any Kubernetes objects) -> Topology: storage layers and the tenants that reference them.
-import { KubeObject, Topology } from '../types';
+import { KubeObject, TenantSource, Topology, Workload } from '../types';
 import { isV1TidbCluster, readV1 } from './v1';
 import { isV2Object, readV2 } from './v2';
 
@@ -31,4 +31,9 @@ export function discover(objects: KubeObject[]): Topology {
 /** "namespace/name" key of a storage layer or storage reference. */
 export function storageKey(x: { namespace: string; name: string }): string {
   return `${x.namespace}/${x.name}`;
+}
+
+/** A tenant's workloads; without a list, its one TiDB workload (podSelector, serviceAccount). */
+export function workloadsOf(t: TenantSource): Workload[] {
+  return t.workloads ?? [{ component: 'tidb', source: t.source, name: t.name, podSelector: t.podSelector, serviceAccount: t.serviceAccount, config: t.tidbConfig }];
 }

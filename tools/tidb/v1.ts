@@ -1,12 +1,12 @@
 // tidb-operator v1 (pingcap.com/v1alpha1 TidbCluster) -> storage layers and tenants. Pure.
-import { Finding, KubeObject, StorageLayer, TenantSource } from '../types';
+import { Finding, KubeObject, StorageLayer, TenantSource, Workload } from '../types';
 import { ANN_KEYSPACE_NAME, pinnedIdOf, tenantSetsFrom, v1PodLabels } from './labels';
 
 export const V1_API = 'pingcap.com/v1alpha1';
 
 type Spec = Record<string, any>;
 
-function sa(spec: Spec, component: 'pd' | 'tikv' | 'tidb'): string {
+function sa(spec: Spec, component: 'pd' | 'tikv' | 'tidb' | 'tiproxy'): string {
   return spec[component]?.serviceAccount || spec.serviceAccount || 'default';
 }
 
@@ -39,6 +39,10 @@ export function readV1(o: KubeObject): { storage?: StorageLayer; tenant?: Tenant
         message: `annotation tidb-mesh.io/keyspace-id must be a decimal integer`,
         fix: 'Correct or remove the annotation.' });
     }
+    // The tenant's own TiProxy (spec.tiproxy) discovers TiDBs through the shared PD's etcd too:
+    // it gets the tenant's filter on its own pods (operator label component=tiproxy).
+    const workloads: Workload[] = [{ component: 'tidb', source, name, podSelector: v1PodLabels(name, 'tidb'), serviceAccount: sa(spec, 'tidb'), config: spec.tidb.config }];
+    if (spec.tiproxy) workloads.push({ component: 'tiproxy', source, name, podSelector: v1PodLabels(name, 'tiproxy'), serviceAccount: sa(spec, 'tiproxy'), config: spec.tiproxy.config });
     return {
       tenant: {
         operator: 'v1', name, namespace, source,
@@ -51,6 +55,7 @@ export function readV1(o: KubeObject): { storage?: StorageLayer; tenant?: Tenant
         pinnedKeyspaceId: pinned !== undefined && !Number.isNaN(pinned) ? pinned : undefined,
         tidbConfig: spec.tidb.config,
         hasOwnStorage: Boolean(spec.pd || spec.tikv),
+        workloads,
       },
       findings,
     };
