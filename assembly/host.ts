@@ -123,6 +123,25 @@ export function replaceBody(bufferType: u32, length: u32, data: usize, size: usi
   return proxy_set_buffer_bytes(bufferType, 0, length, data, size);
 }
 
+/**
+ * Envoy's shared data: one key-value store per plugin VM id, shared by the VMs of every
+ * worker thread. The value of `key`, or null (absent, or the host refused).
+ */
+export function getSharedData(key: string): ArrayBuffer | null {
+  const k = String.UTF8.encode(key);
+  store<usize>(outParams, 0);
+  store<usize>(outParams, 0, 4);
+  const r = imports.proxy_get_shared_data(changetype<usize>(k), k.byteLength, outParams, outParams + 4, outParams + 8);
+  if (r != WASM_OK) return null;
+  return takeResult();
+}
+
+/** Sets shared data `key` (unconditionally: cas 0). A refusal by the host is ignored (the key keeps its old value). */
+export function setSharedData(key: string, value: ArrayBuffer): void {
+  const k = String.UTF8.encode(key);
+  imports.proxy_set_shared_data(changetype<usize>(k), k.byteLength, changetype<usize>(value), value.byteLength, 0);
+}
+
 export function getHeader(mapType: u32, name: string): string | null {
   const k = String.UTF8.encode(name);
   store<usize>(outParams, 0);

@@ -10,6 +10,10 @@ import "@solo-io/proxy-runtime/runtime";
 import { MeshRoot } from "./filter/root";
 import { StreamContext } from "./filter/stream";
 import { METADATA_CONTINUE, DONE_NOW } from "./abi";
+import { useSharedLedger } from "./filter/ledger-host";
+
+// The lock ledger lives in Envoy's shared data, seen by the VMs of every worker.
+useSharedLedger();
 
 export { malloc, free } from "@solo-io/proxy-runtime/malloc";
 

@@ -28,15 +28,23 @@ const rules = [
     match: (r) => r.item.startsWith('POST /keyspacepb.Keyspace/LoadKeyspace'),
   },
   {
-    why: 'known gap (GC, next issue): keyspace-mode 8.5 only reads the global GC safe point (UpdateGCSafePoint(0)); an unmodified TiDB\'s GC worker sets a global service safe point, which the mesh refuses (once per GC run)',
+    why: 'intended (docs/gc.md): keyspace-mode 8.5 only reads the global GC safe point (UpdateGCSafePoint(0)); an unmodified TiDB\'s GC worker sends UpdateServiceGCSafePoint("gc_worker", s) and UpdateGCSafePoint(s) (store/gcworker/gc_worker.go); the filter registers the first as the tenant\'s own service safe point tidb-mesh-<id>-gc_worker and sends the second as a read, so only the platform\'s GC controller moves the global point',
     match: (r) => /UpdateGCSafePoint|UpdateServiceGCSafePoint/.test(r.item),
+  },
+  {
+    why: 'intended (docs/gc.md): the tenant\'s GC worker states its safe point as its own service safe point tidb-mesh-<id>-gc_worker (the filter scopes the service id), which the platform\'s GC controller accounts for',
+    match: (r) => r.area === 'etcd key' && /^\/pd\/<cluster>\/gc\/safe_point\/service\/tidb-mesh-\d+-gc_worker$/.test(r.item),
+  },
+  {
+    why: 'PD\'s own: the first UpdateServiceGCSafePoint creates the entry of service "gc_worker" (safe point 0 or the minimum, no expiry: pd pkg/storage/endpoint/gc_safe_point.go LoadMinServiceGCSafePoint); keyspace-mode TiDB uses keyspace-level GC and sends none. The tenants cannot write it (their ids are scoped); the platform\'s GC controller sets it to the global point',
+    match: (r) => r.area === 'etcd key' && r.item === '/pd/<cluster>/gc/safe_point/service/gc_worker',
   },
   {
     why: 'intended: the mesh concatenates every etcd key onto the namespace byte for byte, so the autoid service and its clients agree; keyspace mode registers the leader under ns + "/" + key (meta/autoid/autoid_service.go) while its clients look under ns + key (meta/autoid/autoid.go), one "/" apart',
     match: (r) => r.area === 'etcd key' && /\/keyspaces\/tidb\/\d+\/?tidb\/autoid\/leader/.test(r.item),
   },
   {
-    why: 'known gap (GC, next issue): keyspace-mode TiDB publishes its min start ts globally through an unprefixed etcd client (domain/infosync/info.go storeMinStartTS) so the platform\'s GC sees tenant transactions; through the mesh that write is namespaced like every other key',
+    why: 'intended (docs/gc.md): keyspace-mode TiDB publishes its min start ts globally through an unprefixed etcd client (domain/infosync/info.go storeMinStartTS) so the platform\'s GC sees tenant transactions; through the mesh that write is namespaced like every other key, and the platform\'s GC controller (tidb-mesh gc) reads it in every tenant\'s namespace',
     match: (r) => r.area === 'etcd key' && r.item.startsWith('/tidb/server/minstartts/'),
   },
 ];

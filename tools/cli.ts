@@ -5,10 +5,11 @@ import { EXIT, ToolError } from './errors';
 import { parseArgs, USAGE } from './options';
 import { cmdPublish } from './publish';
 import { cmdRollout } from './rollout/command';
+import { cmdGc } from './gc/command';
 import { readStdin } from './source';
 
 const HANDLERS: Record<string, (o: ReturnType<typeof parseArgs>, io: Io) => Promise<number>> = {
-  generate: cmdGenerate, apply: cmdApply, diff: cmdDiff, tenants: cmdTenants, rollout: cmdRollout, rbac: cmdRbac, publish: cmdPublish,
+  generate: cmdGenerate, apply: cmdApply, diff: cmdDiff, tenants: cmdTenants, rollout: cmdRollout, gc: cmdGc, rbac: cmdRbac, publish: cmdPublish,
 };
 
 /** The real process Io. */

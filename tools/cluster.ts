@@ -104,6 +104,26 @@ export class Cluster {
     return out;
   }
 
+  /**
+   * Deletes the tidb-mesh objects (managed kinds) in `namespace` that carry every label of
+   * `labels`; returns "Kind ns/name" of each deleted object.
+   */
+  async deleteManaged(namespace: string, labels: Record<string, string>): Promise<string[]> {
+    const selector = [`${MANAGED_BY_LABEL}=tidb-mesh`, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)].join(',');
+    const out: string[] = [];
+    for (const [apiVersion, kind] of MANAGED_KINDS) {
+      for (const o of await this.list(apiVersion, kind, namespace, selector)) {
+        try {
+          await this.call(`delete ${kind}`, () => this.api.delete({ apiVersion, kind, metadata: { name: o.metadata.name, namespace } } as any));
+        } catch (e) {
+          if (status(e) !== 404) throw apiError(`delete ${kind} ${namespace}/${o.metadata.name}`, e);
+        }
+        out.push(`${kind} ${namespace}/${o.metadata.name}`);
+      }
+    }
+    return out;
+  }
+
   /** Reads an object; undefined if it does not exist (404). */
   async read(o: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): Promise<KubeObject | undefined> {
     try {

@@ -15,7 +15,10 @@ import { Phase } from './istio/common';
 import { listFormat, Options } from './options';
 import { FetchLike, pdAllocator } from './pd';
 import { principal } from './plugin-config';
-import { Allocator, localAllocator, parseRegistry, Registry, resolveTenants, retireTenant, selectTenants } from './registry';
+import { Allocator, findRecord, localAllocator, parseRegistry, Registry, resolveTenants, retireTenant, selectTenants, TenantRecord } from './registry';
+import { destroyKeyspace } from './gc/destroy-keyspace';
+import { closeAll } from './storage/grpc';
+import { PdClient } from './storage/pd-client';
 import { renderYaml, sortKeys } from './render';
 import type { RolloutHooks } from './rollout/command';
 import { checkTopology } from './safety';
@@ -358,14 +361,52 @@ export async function cmdTenants(o: Options, io: Io): Promise<number> {
   }
   if (sub === 'retire') {
     const [ns, name] = (o.args[1] ?? '').split('/');
-    if (!ns || !name) throw new ToolError('usage: tidb-mesh tenants retire NAMESPACE/NAME', EXIT.USAGE, 'USAGE');
+    if (!ns || !name) throw new ToolError('usage: tidb-mesh tenants retire NAMESPACE/NAME [--destroy-data --pd URL]', EXIT.USAGE, 'USAGE');
+    if (o.destroyData && o.pd.length !== 1) throw new ToolError('--destroy-data needs the storage layer\'s PD: --pd URL', EXIT.USAGE, 'USAGE');
     const next = retireTenant(registry, ns, name);
     parseRegistry(next, 'result');
     await save(next);
-    io.stderr(`retired ${ns}/${name}; its keyspace id stays reserved\n`);
+    const rec = findRecord(next, ns, name)!;
+    io.stderr(`retired ${ns}/${name}; its keyspace id ${rec.keyspaceId} stays reserved\n`);
+    await retireManifests(o, io, rec);
+    if (o.destroyData) {
+      const pd = new PdClient(o.pd[0], io.fetch as any);
+      try {
+        const rep = await destroyKeyspace(pd, rec.keyspaceId, rec.name, o.etcdNamespace ?? '/keyspaces/tidb/{id}', (l) => io.stderr(`${l}\n`));
+        io.stdout(listFormat(o) === 'json' ? `${JSON.stringify(rep)}\n` : `destroyed keyspace ${rep.keyspace}: ${rep.ranges.join(', ')} on ${rep.stores} store(s); `
+          + `${rep.serviceSafePoints.length} service safe point(s), ${rep.etcdKeys} etcd key(s), ${rep.labelRules.length + rep.placementGroups.length + rep.tiflashRules.length} PD rule(s)\n`);
+      } catch (e) {
+        throw new ToolError(`destroying keyspace ${rec.keyspaceId}: ${(e as Error).message}`, EXIT.IO, 'DESTROY_FAILED',
+          'The tenant stays retired; run the command again (every step can be repeated).');
+      } finally {
+        closeAll();
+      }
+    }
     return EXIT.OK;
   }
   throw new ToolError(`unknown tenants subcommand ${sub} (list, sets, retire)`, EXIT.USAGE, 'USAGE');
+}
+
+/**
+ * The tenant's own objects (the outbound WasmPlugin or EnvoyFilter generated for it, labelled
+ * tidb-mesh.io/tenant and tidb-mesh.io/keyspace-id). Deleted in cluster mode, but only once its
+ * TiDB is gone: without its outbound plugin a running TiDB would reach PD and TiKV with
+ * unprefixed keys. In files mode the tool applied nothing, so it prints the command.
+ */
+async function retireManifests(o: Options, io: Io, rec: TenantRecord): Promise<void> {
+  const labels = { 'tidb-mesh.io/tenant': rec.name, 'tidb-mesh.io/keyspace-id': String(rec.keyspaceId) };
+  const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+  if (o.registry) {
+    io.stderr(`remove its manifests once its TiDB is gone: kubectl delete wasmplugins.extensions.istio.io,envoyfilters.networking.istio.io -n ${rec.namespace} -l ${selector}\n`);
+    return;
+  }
+  const cluster = connect(o, io);
+  const alive = (await cluster.listInputs(rec.namespace)).filter((x) => x.metadata.name === rec.name);
+  if (alive.length) {
+    io.stderr(`${alive[0].kind} ${rec.namespace}/${rec.name} still exists: its tidb-mesh objects stay until it is deleted (without them its TiDB would reach the storage layer unprefixed); run retire again afterwards\n`);
+    return;
+  }
+  for (const d of await cluster.deleteManaged(rec.namespace, labels)) io.stderr(`deleted ${d}\n`);
 }
 
 /**

@@ -63,6 +63,20 @@ export interface Options {
   /** publish: the registry speaks plain HTTP (a local one). */
   plainHttp?: boolean;
   watch: boolean;
+  /** gc: one round, then exit. */
+  once: boolean;
+  /** gc: time between rounds. */
+  interval?: string;
+  /** gc: the platform's history floor, "10m", or per keyspace "<id>=30m"; repeatable. */
+  lifeTime: string[];
+  /** gc: no keyspace holds the global GC safe point further back than this. */
+  maxHold?: string;
+  /** gc: how long the tenants' readers may cache the saved safe point. */
+  safePointWait?: string;
+  /** gc, tenants retire: the tenants' etcd namespace template (the filter's etcdNamespace). */
+  etcdNamespace?: string;
+  /** tenants retire: also destroy the keyspace's data on the storage layer (needs --pd). */
+  destroyData: boolean;
   help: boolean;
 }
 
@@ -75,12 +89,15 @@ const VALUE_FLAGS: Record<string, keyof Options> = {
   '--format': 'format', '--direction': 'direction', '--group-by': 'groupBy', '--canary': 'canary', '--batch-by': 'batchBy',
   '--parallel': 'parallel', '--name': 'name', '--endpoint': 'endpoints', '--user': 'user', '--state': 'state', '--to': 'to',
   '--field-manager': 'fieldManager', '--subject': 'subject', '--oci-layout': 'ociLayout', '--oras': 'oras',
+  '--interval': 'interval', '--life-time': 'lifeTime', '--max-hold': 'maxHold', '--safe-point-wait': 'safePointWait',
+  '--etcd-namespace': 'etcdNamespace',
 };
-const REPEATED = new Set<keyof Options>(['files', 'pd', 'passthrough', 'canary', 'endpoints']);
+const REPEATED = new Set<keyof Options>(['files', 'pd', 'passthrough', 'canary', 'endpoints', 'lifeTime']);
 const BOOL_FLAGS: Record<string, [keyof Options, boolean]> = {
   '--from-cluster': ['fromCluster', true], '--no-pd-peer-remedy': ['pdPeerRemedy', false],
   '--force-conflicts': ['forceConflicts', true], '--plain-http': ['plainHttp', true], '--envoyfilter': ['kind', 'envoyfilter' as unknown as boolean],
   '--dry-run': ['dryRun', true], '--watch': ['watch', true], '-w': ['watch', true],
+  '--once': ['once', true], '--destroy-data': ['destroyData', true],
   '-h': ['help', true], '--help': ['help', true],
 };
 
@@ -89,7 +106,7 @@ export function parseArgs(argv: string[]): Options {
   const o: Options = {
     command: '', args: [], files: [], fromCluster: false, pd: [], phase: 'UNSPECIFIED_PHASE', failStrategy: 'FAIL_CLOSE',
     trustDomain: 'cluster.local', direction: 'outbound', pdPeerRemedy: true, passthrough: [], forceConflicts: false, format: 'table', help: false,
-    canary: [], endpoints: [], dryRun: false, watch: false,
+    canary: [], endpoints: [], dryRun: false, watch: false, once: false, lifeTime: [], destroyData: false,
   };
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i];
@@ -147,6 +164,7 @@ Usage:
   tidb-mesh rollout  resume NAME | status [NAME] [--group-by SET] [-w]       continue / show a rollout
   tidb-mesh rbac     --subject KIND:NAME [-n NS ...] [-f FILE ...]            the RBAC the tool needs (YAML)
   tidb-mesh publish  oci://REGISTRY/REPO[:TAG] [--plain-http]                 push dist/oci (the filter's OCI image) with oras
+  tidb-mesh gc       --pd URL [--once] [gc options]                          the storage layer's GC controller (docs/gc.md)
 
 Inputs and registry:
   -f, --filename F      TidbCluster / core.pingcap.com manifests (file, directory, or - for stdin); repeatable
@@ -181,6 +199,12 @@ rbac: tidb-mesh rbac --subject user:NAME|group:NAME|serviceaccount:NS/NAME [-n N
   prints the least-privilege ClusterRole/Role and bindings the tool needs (apply them as an admin)
 tenants: -l SELECTOR (customer=acme,region in (us-west,us-east), region notin (x), !customer), --group-by SET,
   -o table|json (or --format)
+tenants retire NS/NAME --destroy-data --pd URL: also destroy the keyspace's data, service safe points,
+  etcd namespace (--etcd-namespace, default /keyspaces/tidb/{id}) and PD rules; its id stays reserved
+gc (docs/gc.md): runs next to PD as the platform, never through a tenant's filter; --once (one round) or
+  --interval DUR (10m); --life-time DUR (history every keyspace keeps, default 10m) or ID=DUR per keyspace
+  (repeatable); --max-hold DUR (24h: no keyspace holds GC back longer); --safe-point-wait DUR (100s, TiDB's
+  safe point cache; lower it only in tests); --etcd-namespace TPL; -o table|json
 rollout (docs/rollouts.md): DIR holds numbered migrations 0001_name.sql ...; -l SELECTOR picks the tenants;
   --canary NS/NAME (repeatable; stage 1)  --batch-by SET[=v1,v2,...] (one stage per value, in that order)
   --parallel N (tenants at once, default 2)  --endpoint TENANT=HOST:PORT|/path/mysql.sock (default

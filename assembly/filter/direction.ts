@@ -7,6 +7,7 @@ import { OK, ERR_FRAME_TRUNCATED } from "../proto/status";
 import { Walk, rewriteMessage } from "../proto/rewrite";
 import { MessageDesc } from "../schema/types";
 import { Keyspace } from "../keyspace/keyspace";
+import { commitNotes, discardNotes } from "../locks/ledger";
 
 // Every call's output goes through one shared buffer: a body callback finishes (its bytes
 // are handed to the host) before the next one starts, so calls never overlap.
@@ -45,7 +46,13 @@ export class DirectionRewriter {
       out.ensure(5);
       out.len += 5;
       const r = rewriteMessage(this.walk, this.desc, fr.framePtr, fr.framePtr + fr.frameLen, out, 0);
-      if (r != OK) return this.fail(r);
+      if (r != OK) {
+        discardNotes();
+        return this.fail(r);
+      }
+      // Locks this accepted response showed the tenant go into its ledger now, while the
+      // frame's bytes are still valid (locks/ledger.ts).
+      if (!this.walk.request) commitNotes(this.walk.ks.ledgerScope);
       writeFrameHeader(out.ptr + headerAt, <u32>(out.len - headerAt - 5));
       this.framesRewritten++;
     }

@@ -194,7 +194,10 @@ export class StreamContext {
     if (this.state != STATE_REWRITE) return DATA_CONTINUE;
     if (this.response === null) {
       const t = this.tenant as Tenant;
-      this.response = new DirectionRewriter(t.keyspace, false, (this.method as Method).response!, this.maxMessage());
+      const resp = new DirectionRewriter(t.keyspace, false, (this.method as Method).response!, this.maxMessage());
+      // A value the response is answered from (UpdateGCSafePoint, schema/gc.ts).
+      if (this.request !== null) resp.walk.carry = (this.request as DirectionRewriter).walk.carry;
+      this.response = resp;
     }
     return this.body(this.response as DirectionRewriter, BUFFER_RESPONSE_BODY, <u32>length, endOfStream, false);
   }
@@ -262,6 +265,14 @@ export class StreamContext {
     const w = d.walk;
     if (w.keys > 0) { this.counters.add(KEYS_REWRITTEN, <i64>w.keys); w.keys = 0; }
     if (w.filtered > 0) { this.counters.add(RESPONSES_FILTERED, <i64>w.filtered); w.filtered = 0; }
+    if (w.keylessRewritten > 0) { count(this.counters.scope, "keyless_rewritten", <i64>w.keylessRewritten); w.keylessRewritten = 0; }
+    if (w.keylessNoEffect > 0) {
+      // Not a refusal of the call (a BatchCommands stream carries other tenants' requests of
+      // this TiDB too), but logged like one: the request went out without effect.
+      log(LOG_INFO, "tidb-mesh: keyless lock request for " + this.who + " named no lock this tenant was shown; sent without effect [keyless_no_effect]");
+      count(this.counters.scope, "keyless_no_effect", <i64>w.keylessNoEffect);
+      w.keylessNoEffect = 0;
+    }
     // A response chunk the walk left byte for byte as it came (keyless answers: Get values,
     // Commit, Prewrite without errors...) stays in Envoy's buffer: no proxy_set_buffer_bytes,
     // which drains and re-copies the chunk host-side. Comparing is one pass over bytes we

@@ -9,6 +9,25 @@ import { hasPrefix, compareBytes } from "./codec";
 import { Writer } from "../proto/writer";
 import { OK, ERR_EMPTY_KEY, ERR_ETCD_KEY_FORMAT, ERR_ETCD_DIGIT_KEY, ERR_ETCD_RANGE_SPAN } from "../proto/status";
 
+/**
+ * The one key a tenant reads outside its namespace: client-go's GcSavedSafePoint
+ * (tikv/safepoint.go), the GC safe point every TiDB checks reads against (kv.go
+ * runSafePointChecker, CheckVisibility). The platform's GC controller writes it before it
+ * moves the global GC safe point (docs/gc.md), as TiDB's own keyspace mode reads it from
+ * the un-namespaced etcd (tidb pkg/store/driver/tikv_driver.go: EtcdSafePointKV without a
+ * prefix). Read-only: only a single-key Range (MessageDesc.etcdSharedRead) reaches it; Put,
+ * DeleteRange, Watch and compares of the same key stay in the tenant's namespace.
+ */
+const SHARED_READ_KEY = "/tidb/store/gcworker/saved_safe_point";
+const sharedReadKey = String.UTF8.encode(SHARED_READ_KEY);
+
+/** Whether [p, p+n) is exactly SHARED_READ_KEY. */
+export function isSharedReadKey(p: usize, n: usize): bool {
+  const k = changetype<usize>(sharedReadKey);
+  const kn = <usize>sharedReadKey.byteLength;
+  return n == kn && memory.compare(p, k, n) == 0;
+}
+
 // ns‖a and ns‖b of the range being emitted; used only inside emitEtcdRange.
 const rangeStart = new Writer(256);
 const rangeEnd = new Writer(256);

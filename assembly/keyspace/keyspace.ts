@@ -43,6 +43,16 @@ function withByte(p: Bytes, b: u8): Bytes {
   return out;
 }
 
+function hexOf(b: Bytes): string {
+  const digits = "0123456789abcdef";
+  let s = "";
+  for (let i: usize = 0; i < b.len; i++) {
+    const c = load<u8>(b.ptr + i);
+    s += digits.charAt(c >> 4) + digits.charAt(c & 15);
+  }
+  return s;
+}
+
 /** P+1 over the whole byte string, with carry. Returns null when every byte is 0xFF. */
 export function nextPrefix(p: Bytes): Bytes | null {
   const n = p.buf.byteLength;
@@ -88,6 +98,14 @@ export class Keyspace {
   etcdEnd: Bytes;
   etcdHi: Bytes | null = null;
   etcdHiEnd: Bytes | null = null;
+  /**
+   * The tenant's scope for ids it names in stores every tenant shares (PD service safe
+   * points): "tidb-mesh-<id>-", as the PD HTTP placement ids (pdhttp/scope.ts); the trailing
+   * "-" keeps keyspace 1 away from 10. Prefix mode: "tidb-mesh-p<hex prefix>-".
+   */
+  serviceScope: Bytes;
+  /** Hex of the txn prefix: the tenant's part of the lock ledger (locks/ledger.ts). */
+  ledgerScope: string;
 
   /**
    * etcdRule: ETCD_RULE_NO_DIGIT is valid only when every tenant's namespace is the same text
@@ -119,6 +137,9 @@ export class Keyspace {
     // are never null here.
     this.txnEnd = nextPrefix(txn) as Bytes;
     this.rawEnd = nextPrefix(raw) as Bytes;
+    const hex = hexOf(txn);
+    this.ledgerScope = hex;
+    this.serviceScope = Bytes.fromString(mode == MODE_API_V2 ? "tidb-mesh-" + id.toString() + "-" : "tidb-mesh-p" + hex + "-");
   }
 
   /** API-v2 keyspace for id (1..0xFFFFFE). */

@@ -13,12 +13,14 @@ import {
 import {
   MessageDesc, ACT_KEY, ACT_KEY_NONEMPTY, ACT_MSG, ACT_KEYSPACE_FIELD, ACT_DENY,
   ACT_REGION_KEY, ACT_KEYSPACE_ID, ACT_RANGE_START, ACT_RANGE_END, ACT_BUCKET_KEY, ACT_API_V2_ONLY,
-  ACT_KEYSPACE_MATCH, ACT_KEY_UNDER, ACT_END_UNDER,
-  FLAG_FILTER, RANGE_RAW, RANGE_REGION, RANGE_ETCD, KIND_INHERIT, KIND_TXN, KIND_RAW, KIND_ETCD,
+  ACT_KEYSPACE_MATCH, ACT_KEY_UNDER, ACT_END_UNDER, ACT_SCOPED_ID, ACT_CARRY_ZERO, ACT_CLAMP_CARRIED,
+  KEYLESS_NONE, FLAG_FILTER, RANGE_RAW, RANGE_REGION, RANGE_ETCD, KIND_INHERIT, KIND_TXN, KIND_RAW, KIND_ETCD,
 } from "../schema/types";
 import { Keyspace, MODE_API_V2 } from "../keyspace/keyspace";
 import { hasPrefix, compareBytes, encodeRegionKey, decodeRegionKey, encodedRegionKeyLen } from "../keyspace/codec";
-import { etcdKeyStatus, etcdOwns, emitEtcdRange } from "../keyspace/etcd";
+import { etcdKeyStatus, etcdOwns, emitEtcdRange, isSharedReadKey } from "../keyspace/etcd";
+import { hasField, keysFieldOf, rewriteKeyless } from "./keyless";
+import { note } from "../locks/ledger";
 
 /** Per-call walk state: the tenant, the direction, and counters for metrics. */
 export class Walk {
@@ -36,6 +38,14 @@ export class Walk {
   /** Keys rewritten and response entries filtered since the counters were last read. */
   keys: u32 = 0;
   filtered: u32 = 0;
+  /** Keyless lock requests sent in keyed form, and sent without effect (proto/keyless.ts). */
+  keylessRewritten: u32 = 0;
+  keylessNoEffect: u32 = 0;
+  /**
+   * A request value the response needs (ACT_CARRY_ZERO -> ACT_CLAMP_CARRIED): the stream
+   * copies it from the request's Walk to the response's (filter/stream.ts).
+   */
+  carry: u64 = 0;
 
   constructor(ks: Keyspace, request: bool) {
     this.ks = ks;
@@ -139,7 +149,13 @@ function rewriteDesc(w: usize, d: usize, start: usize, end: usize, out: usize, d
   const savedKind = changetype<Walk>(w).kind;
   const kind = changetype<MessageDesc>(d).kind;
   if (kind != KIND_INHERIT && kind != savedKind) changetype<Walk>(w).setKind(kind);
-  const st = walkFields(w, d, start, end, out, depth);
+  let st: i32;
+  const kl = changetype<MessageDesc>(d).keylessLock;
+  if (kl != KEYLESS_NONE && changetype<Walk>(w).request && !hasField(start, end, keysFieldOf(kl))) {
+    st = rewriteKeyless(changetype<Walk>(w), changetype<MessageDesc>(d), start, end, changetype<Writer>(out), depth);
+  } else {
+    st = walkFields(w, d, start, end, out, depth);
+  }
   if (changetype<Walk>(w).kind != savedKind) changetype<Walk>(w).setKind(savedKind);
   return st;
 }
@@ -210,6 +226,23 @@ function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, de
       changetype<Writer>(out).bytes(fieldStart, pos - fieldStart);
       continue;
     }
+    if (act == ACT_CARRY_ZERO || act == ACT_CLAMP_CARRIED) {
+      if (wt != WT_VARINT) return ERR_WIRE_TYPE;
+      const v = rdVarint(pos, end);
+      if (rdErr != OK) return rdErr;
+      pos = rdPos;
+      if (act == ACT_CARRY_ZERO && request) {
+        // Kept for the response, never sent (absent = 0).
+        changetype<Walk>(w).carry = v;
+      } else if (act == ACT_CLAMP_CARRIED && !request) {
+        const c = changetype<Walk>(w).carry;
+        changetype<Writer>(out).tag(num, WT_VARINT);
+        changetype<Writer>(out).varint(c != 0 && c <= v ? c : v);
+      } else {
+        changetype<Writer>(out).bytes(fieldStart, pos - fieldStart);
+      }
+      continue;
+    }
     if (act == ACT_KEYSPACE_ID || act == ACT_KEYSPACE_FIELD) {
       pos = rdSkip(pos, end, wt);
       if (rdErr != OK) return rdErr;
@@ -241,6 +274,8 @@ function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, de
         st = key(w, act, changetype<MessageDesc>(d).flagsAt(idx), num, v, n, out, fieldStart);
       }
       if (st != OK) return st;
+    } else if (act == ACT_SCOPED_ID) {
+      scopedId(w, num, v, n, out);
     } else if (act == ACT_KEY_UNDER || act == ACT_END_UNDER) {
       if (!underPrefix(d, act, v, n)) return request ? ERR_KEY_NOT_ALLOWED : ERR_OUT_OF_KEYSPACE;
       changetype<Writer>(out).bytes(fieldStart, pos - fieldStart);
@@ -282,6 +317,7 @@ function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, de
     const st = emitBuckets(w, bucketField, out);
     if (st != OK) return st;
   }
+  if (changetype<MessageDesc>(d).recordLock && !request) noteLock(start, end);
   if (changetype<MessageDesc>(d).setKeyspace && request && changetype<Walk>(w).apiV2) appendKeyspaceFields(w, out);
   if (ensureContextField != 0 && !seenContext && request && changetype<Walk>(w).apiV2) {
     // No Context at all would reach TiKV as an API-v1 request; give it the tenant's.
@@ -298,6 +334,62 @@ function appendKeyspaceFields(w: usize, out: usize): void {
   changetype<Writer>(out).varint(2);
   changetype<Writer>(out).tag(32, WT_VARINT);
   changetype<Writer>(out).varint(<u64>changetype<Walk>(w).ks.id);
+}
+
+/**
+ * ACT_SCOPED_ID: requests get the tenant's scope in front of the id; in responses an id with
+ * the scope loses it, any other id becomes "" (counted as filtered), so no tenant sees
+ * another's or the platform's ids.
+ */
+function scopedId(w: usize, num: u32, v: usize, n: usize, out: usize): void {
+  const scope = changetype<Walk>(w).ks.serviceScope;
+  if (changetype<Walk>(w).request) {
+    changetype<Writer>(out).lenField2(num, scope.ptr, scope.len, v, n);
+    changetype<Walk>(w).keys++;
+    return;
+  }
+  if (hasPrefix(v, n, scope.ptr, scope.len)) {
+    changetype<Writer>(out).lenField2(num, v + scope.len, n - scope.len, 0, 0);
+    changetype<Walk>(w).keys++;
+    return;
+  }
+  changetype<Writer>(out).tag(num, WT_LEN);
+  changetype<Writer>(out).varint(0);
+  changetype<Walk>(w).filtered++;
+}
+
+/**
+ * A LockInfo the walk accepted (its keys are the tenant's): note lock_version(2) and key(3),
+ * as stored (prefixed), in the lock ledger (locks/ledger.ts). Last value wins, as in protobuf.
+ */
+function noteLock(start: usize, end: usize): void {
+  let p = start;
+  let ts: u64 = 0;
+  let kp: usize = 0, kn: usize = 0;
+  while (p < end) {
+    const tag = rdVarint(p, end);
+    if (rdErr != OK) return;
+    p = rdPos;
+    const num = <u32>(tag >> 3);
+    const wt = <u32>(tag & 7);
+    if (num == 2 && wt == WT_VARINT) {
+      ts = rdVarint(p, end);
+      if (rdErr != OK) return;
+      p = rdPos;
+      continue;
+    }
+    if (num == 3 && wt == WT_LEN) {
+      const n = rdLength(p, end);
+      if (rdErr != OK) return;
+      kp = rdPos;
+      kn = n;
+      p = rdPos + n;
+      continue;
+    }
+    p = rdSkip(p, end, wt);
+    if (rdErr != OK) return;
+  }
+  if (ts != 0 && kn != 0) note(ts, kp, kn);
 }
 
 /** Last value of a bool/varint field `num` in [start, end); false when absent or malformed (the walk reports malformed bytes). */
@@ -360,8 +452,10 @@ function etcdKeyRequest(w: usize, num: u32, v: usize, n: usize, out: usize): i32
  * fails the response, or is dropped from a FLAG_FILTER field (LeaseTimeToLive keys).
  */
 function etcdKeyResponse(w: usize, flags: u8, num: u32, v: usize, n: usize, out: usize, fieldStart: usize): i32 {
-  if (n == 0) {
-    changetype<Writer>(out).bytes(fieldStart, v - fieldStart);
+  if (n == 0 || isSharedReadKey(v, n)) {
+    // The shared read key comes back only for the single-key Range that asked for it
+    // (every other request key is namespaced); it is shown as it is.
+    changetype<Writer>(out).bytes(fieldStart, v + n - fieldStart);
     return OK;
   }
   if (!etcdOwns(changetype<Walk>(w).ks, v, n)) {
@@ -467,7 +561,13 @@ function emitRange(w: usize, d: usize, reverse: bool, hasStart: bool, rs: usize,
       // range meets (keyspace/etcd.ts): with a trailing-slash namespace that is a no-op; under
       // the slash rule it maps a start below "/" (empty, or "\x00" from WithPrefix("")) to the
       // tenant's first key and an end above its keys ("1", "\xff") short of "/keyspaces/tidb/10".
-      if (ren == 0) return etcdKeyRequest(w, fs, rs, rsn, out);
+      if (ren == 0) {
+        if (changetype<MessageDesc>(d).etcdSharedRead && isSharedReadKey(rs, rsn)) {
+          emitRaw(fs, rs, rsn, 0, 0, out);
+          return OK;
+        }
+        return etcdKeyRequest(w, fs, rs, rsn, out);
+      }
       const toEnd = ren == 1 && load<u8>(re) == 0;
       const st = emitEtcdRange(changetype<Walk>(w).ks, fs, rs, rsn, fe, re, ren, toEnd, changetype<Writer>(out));
       if (st != OK) return st;

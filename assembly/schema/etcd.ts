@@ -14,8 +14,11 @@ function m(name: string): MessageDesc { return new MessageDesc(name).withKind(KI
 
 // ---- requests -------------------------------------------------------------------------------
 
-/** RangeRequest: key(1), range_end(2). */
-export const RangeRequest = m("etcdserverpb.RangeRequest").range(RANGE_ETCD, 1, 2);
+/**
+ * RangeRequest: key(1), range_end(2). A single-key read of client-go's GC saved safe point
+ * reads the platform's key (keyspace/etcd.ts isSharedReadKey).
+ */
+export const RangeRequest = m("etcdserverpb.RangeRequest").range(RANGE_ETCD, 1, 2).sharedRead();
 /** PutRequest: key(1); an empty key is refused. */
 export const PutRequest = m("etcdserverpb.PutRequest").key(1);
 /** DeleteRangeRequest: key(1), range_end(2). */

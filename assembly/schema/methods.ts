@@ -6,6 +6,7 @@ import * as PD from "./pd";
 import * as E from "./etcd";
 import * as MS from "./metastorage";
 import * as RM from "./resource";
+import * as GC from "./gc";
 
 /** Both directions are walked with the method's tables. */
 export const POLICY_REWRITE: i32 = 0;
@@ -185,13 +186,14 @@ function pd(): void {
   rewrite(p + "DeleteGCBarrier", PD.ScopedRequest, PD.PlainRequest, true);
   rewrite(p + "GetGCState", PD.ScopedRequest, PD.PlainRequest, true);
   rewrite(p + "GetAllKeyspacesGCStates", PD.PlainRequest, PD.GetAllKeyspacesGCStatesResponse, true);
-  // TiDB 8.5's GC worker sends UpdateServiceGCSafePoint("gc_worker") once per run (tidb
-  // pkg/store/gcworker/gc_worker.go setGCWorkerServiceSafePoint); refused, it logs "failed to
-  // update service safe point", skips the run and retries on the next tick (no crash). GC per
-  // tenant is not designed yet: see docs/pd-etcd.md, GC policy.
-  const noGc = "GC is not yet supported per tenant: ";
-  deny(p + "UpdateGCSafePoint", noGc + "the global GC safe point belongs to the cluster, not a tenant");
-  deny(p + "UpdateServiceGCSafePoint", noGc + "a global service safe point holds GC for every keyspace (run GC from the platform; UpdateServiceSafePointV2 is scoped)");
+  // TiDB's GC worker (8.5 and this master) sends both once per run (tidb
+  // pkg/store/gcworker/gc_worker.go setGCWorkerServiceSafePoint, uploadSafePointToPD); BR,
+  // Lightning and log backup register service safe points too. The global GC safe point is
+  // moved only by the platform's GC controller (`tidb-mesh gc`, docs/gc.md): a tenant's service
+  // safe point is registered under its own scope and holds the global point back; its
+  // UpdateGCSafePoint is answered from the global point and never moves it (schema/gc.ts).
+  rewrite(p + "UpdateServiceGCSafePoint", GC.UpdateServiceGCSafePointRequest, GC.UpdateServiceGCSafePointResponse, true);
+  rewrite(p + "UpdateGCSafePoint", GC.UpdateGCSafePointRequest, GC.UpdateGCSafePointResponse, true);
   deny(p + "SetGlobalGCBarrier", "global GC barriers hold GC for every keyspace");
   deny(p + "DeleteGlobalGCBarrier", "global GC barriers belong to the cluster");
 

@@ -5,7 +5,7 @@
 // requests get prefixes added, responses get them checked and stripped. npm test checks every
 // table against the pinned real schemas and the field classification (schema/fields/,
 // test/realschema, docs/schema-completeness.md): a key field without a rule fails it.
-import { MessageDesc, RANGE_RAW, RANGE_REGION, KIND_TXN, KIND_RAW } from "./types";
+import { MessageDesc, RANGE_RAW, RANGE_REGION, KIND_TXN, KIND_RAW, KEYLESS_RESOLVE, KEYLESS_PESSIMISTIC } from "./types";
 
 function m(name: string): MessageDesc { return new MessageDesc(name); }
 
@@ -31,7 +31,8 @@ export const GetRequest = txn("kvrpcpb.GetRequest").key(2);
 export const ScanRequest = txn("kvrpcpb.ScanRequest").range(RANGE_RAW, 2, 7, 6);
 export const PrewriteRequest = txn("kvrpcpb.PrewriteRequest").msg(2, Mutation).key(3).key(12);
 export const PessimisticLockRequest = txn("kvrpcpb.PessimisticLockRequest").msg(2, Mutation).key(3);
-export const PessimisticRollbackRequest = txn("kvrpcpb.PessimisticRollbackRequest").key(4);
+/** Without keys TiKV rolls back the region's pessimistic locks of start_version: rewritten (proto/keyless.ts). */
+export const PessimisticRollbackRequest = txn("kvrpcpb.PessimisticRollbackRequest").key(4).keyless(KEYLESS_PESSIMISTIC);
 export const TxnHeartBeatRequest = txn("kvrpcpb.TxnHeartBeatRequest").key(2);
 export const CheckTxnStatusRequest = txn("kvrpcpb.CheckTxnStatusRequest").key(2);
 export const CheckSecondaryLocksRequest = txn("kvrpcpb.CheckSecondaryLocksRequest").key(2);
@@ -40,8 +41,12 @@ export const CleanupRequest = txn("kvrpcpb.CleanupRequest").key(2);
 export const BatchGetRequest = txn("kvrpcpb.BatchGetRequest").key(2);
 export const BatchRollbackRequest = txn("kvrpcpb.BatchRollbackRequest").key(3);
 export const ScanLockRequest = txn("kvrpcpb.ScanLockRequest").range(RANGE_RAW, 3, 5);
-/** Without keys TiKV resolves every lock of the region named by Context: not scoped, so denied. */
-export const ResolveLockRequest = txn("kvrpcpb.ResolveLockRequest").key(5).require(5);
+/**
+ * Without keys TiKV resolves every lock of start_version (or txn_infos) in the region named by
+ * Context, whoever owns it: such a request is rewritten into the keyed form from the tenant's
+ * lock ledger, or sent without effect (proto/keyless.ts).
+ */
+export const ResolveLockRequest = txn("kvrpcpb.ResolveLockRequest").key(5).keyless(KEYLESS_RESOLVE);
 export const DeleteRangeRequest = txn("kvrpcpb.DeleteRangeRequest").range(RANGE_RAW, 2, 3);
 export const PrepareFlashbackRequest = txn("kvrpcpb.PrepareFlashbackToVersionRequest").range(RANGE_RAW, 2, 3);
 export const FlashbackRequest = txn("kvrpcpb.FlashbackToVersionRequest").range(RANGE_RAW, 3, 4);
@@ -108,7 +113,8 @@ const EpochNotMatch = m("errorpb.EpochNotMatch").msgFiltered(1, Region);
 const BucketVersionNotMatch = m("errorpb.BucketVersionNotMatch").buckets(2);
 export const RegionError = m("errorpb.Error").msg(4, KeyNotInRegion).msg(5, EpochNotMatch).msg(21, BucketVersionNotMatch);
 
-export const LockInfo = m("kvrpcpb.LockInfo").key(1).key(3).key(10);
+/** LockInfo: primary_lock(1), key(3), secondaries(10); each accepted one is noted in the tenant's lock ledger. */
+export const LockInfo = m("kvrpcpb.LockInfo").key(1).key(3).key(10).recordsLocks();
 LockInfo.msg(12, LockInfo); // shared_lock_infos
 const WriteConflict = m("kvrpcpb.WriteConflict").key(3).key(4);
 const SingleKey1 = m("kvrpcpb.(key=1)").key(1);

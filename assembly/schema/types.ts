@@ -45,6 +45,31 @@ export const ACT_KEY_UNDER: u8 = 13;
  */
 export const ACT_END_UNDER: u8 = 14;
 
+/**
+ * A bytes id that belongs to one tenant in a store shared by all (PD service safe point ids,
+ * UpdateServiceGCSafePointRequest.service_id): requests get the tenant's scope "tidb-mesh-<id>-"
+ * (Keyspace.serviceScope) in front; in responses an id with the scope loses it and any other
+ * id (another tenant's, the platform's) is replaced by "" so it is never shown.
+ */
+export const ACT_SCOPED_ID: u8 = 15;
+/**
+ * A varint the request must not carry upstream: its value is kept for the response
+ * (Walk.carry) and the field is dropped, which proto3 reads as 0
+ * (UpdateGCSafePointRequest.safe_point: with 0, PD only reads the global GC safe point).
+ */
+export const ACT_CARRY_ZERO: u8 = 16;
+/**
+ * A response varint G answered to a request whose value was carried (ACT_CARRY_ZERO): the
+ * carried value c when 0 < c <= G, else G (UpdateGCSafePointResponse.new_safe_point; see
+ * schema/gc.ts for why).
+ */
+export const ACT_CLAMP_CARRIED: u8 = 17;
+
+/** MessageDesc.keylessLock: which keyless lock request the message is (proto/keyless.ts). */
+export const KEYLESS_NONE: u8 = 0;
+export const KEYLESS_RESOLVE: u8 = 1;
+export const KEYLESS_PESSIMISTIC: u8 = 2;
+
 /** Field flag: in a response, drop this element (instead of failing the call) when it lies outside the keyspace. */
 export const FLAG_FILTER: u8 = 1;
 
@@ -109,11 +134,37 @@ export class MessageDesc {
   underEndPtr: usize = 0;
   underEndLen: usize = 0;
 
+  /**
+   * kvrpcpb.LockInfo: in responses, each accepted element's lock_version(2) and key(3) are
+   * noted in the tenant's lock ledger (locks/ledger.ts), the keys a keyless lock request may
+   * later be turned into (proto/keyless.ts).
+   */
+  recordLock: bool = false;
+  /**
+   * A request that TiKV executes over a whole region when its keys field is empty
+   * (KEYLESS_RESOLVE: ResolveLockRequest.keys(5); KEYLESS_PESSIMISTIC:
+   * PessimisticRollbackRequest.keys(4)): such a request is rewritten by proto/keyless.ts.
+   */
+  keylessLock: u8 = KEYLESS_NONE;
+  /**
+   * etcd RangeRequest: a single-key read of exactly "/tidb/store/gcworker/saved_safe_point"
+   * reads the platform's (un-namespaced) key (keyspace/etcd.ts SHARED_READ_KEY).
+   */
+  etcdSharedRead: bool = false;
+
   name: string;
   constructor(name: string) { this.name = name; }
 
   /** True when some rule has a field number of 64 or more (looked up in the rule tables). */
   hasLarge: bool = false;
+
+  /** The child table of the first ACT_MSG rule on field `num`, or null. */
+  childFor(num: u32): MessageDesc | null {
+    for (let i = 0; i < this.count; i++) {
+      if (load<u32>(this.numsPtr + (<usize>i << 2)) == num && this.actAt(i) == ACT_MSG) return this.children[i];
+    }
+    return null;
+  }
 
   @inline actAt(i: i32): u8 { return load<u8>(this.actsPtr + <usize>i); }
   @inline flagsAt(i: i32): u8 { return load<u8>(this.flagsPtr + <usize>i); }
@@ -229,6 +280,12 @@ export class MessageDesc {
     this.underEndPtr = changetype<usize>(e);
     this.underEndLen = <usize>cut;
   }
+  scopedId(num: u32): MessageDesc { return this.add(num, ACT_SCOPED_ID, null, 0); }
+  carryZero(num: u32): MessageDesc { return this.add(num, ACT_CARRY_ZERO, null, 0); }
+  clampCarried(num: u32): MessageDesc { return this.add(num, ACT_CLAMP_CARRIED, null, 0); }
+  recordsLocks(): MessageDesc { this.recordLock = true; return this; }
+  keyless(kind: u8): MessageDesc { this.keylessLock = kind; return this; }
+  sharedRead(): MessageDesc { this.etcdSharedRead = true; return this; }
   withKind(kind: u8): MessageDesc { this.kind = kind; return this; }
   strictOneof(): MessageDesc { this.strict = true; return this; }
   keyspaceContext(): MessageDesc { this.setKeyspace = true; return this; }

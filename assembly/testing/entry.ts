@@ -1,6 +1,7 @@
 // A test-only entry point (dist/tidb-mesh-core.wasm) that exposes the pure core — frames,
 // wire walk, keyspace codec, configuration — to jest with plain bytes, no proxy ABI.
 // It imports nothing from the SDK, which proves the core does not depend on it.
+// Its only imports are abort and the lock ledger's store (testing/ledger-store.ts).
 import { parseConfig, Config } from "../config/config";
 import { DirectionRewriter } from "../filter/direction";
 import { lookupMethod, Method, POLICY_REWRITE, POLICY_DENY } from "../schema/methods";
@@ -9,6 +10,9 @@ import { encodeRegionKey, decodeRegionKey } from "../keyspace/codec";
 import { Keyspace } from "../keyspace/keyspace";
 import { OK } from "../proto/status";
 import { selectTenant, Identity } from "../filter/identity";
+import { useHostLedger } from "./ledger-store";
+
+useHostLedger();
 
 let config: Config | null = null;
 const open = new Map<i32, DirectionRewriter>();
@@ -89,6 +93,11 @@ export function outputLen(handle: i32): usize { return open.get(handle).outputLe
 export function keysRewritten(handle: i32): u32 { return open.get(handle).walk.keys; }
 export function entriesFiltered(handle: i32): u32 { return open.get(handle).walk.filtered; }
 export function pending(handle: i32): usize { return open.get(handle).frames.pending(); }
+/** Keyless lock requests rewritten into the keyed form / sent without effect (proto/keyless.ts). */
+export function keylessRewritten(handle: i32): u32 { return open.get(handle).walk.keylessRewritten; }
+export function keylessNoEffect(handle: i32): u32 { return open.get(handle).walk.keylessNoEffect; }
+/** What filter/stream.ts does between the two directions of a call: the request's carried value to the response. */
+export function copyCarry(from: i32, to: i32): void { open.get(to).walk.carry = open.get(from).walk.carry; }
 export function closeCall(handle: i32): void {
   if (open.has(handle)) { open.get(handle).dispose(); open.delete(handle); }
 }

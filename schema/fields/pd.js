@@ -4,7 +4,7 @@
 // schema/upstream-protos.js; vocabulary: vocabulary.js). Region keys are memcomparable
 // encodings of TiDB's v1 keys (client-go encodes them before PD sees them).
 const {
-  start, end, regionKey, under, endUnder, keyspace, value, opaque, filtered, refuse,
+  start, end, regionKey, under, endUnder, keyspace, scopedId, carried, clampCarried, value, opaque, filtered, refuse,
 } = require('./vocabulary');
 
 const PD_TEXT = opaque('human-readable error text from PD');
@@ -89,6 +89,12 @@ module.exports = {
   'pdpb.GCBarrierInfo.barrier_id': SCOPED_BY_KEYSPACE('a GC barrier name'),
   'pdpb.GlobalGCBarrierInfo.barrier_id': opaque('a global GC barrier set by the platform (global barriers are read-only for tenants: SetGlobalGCBarrier is denied)'),
   'pdpb.AdvanceTxnSafePointResponse.blocker_description': SCOPED_BY_KEYSPACE('what holds the txn safe point back'),
+
+  // ---- the classic GC writes (schema/gc.ts, docs/gc.md) -------------------------------------
+  'pdpb.UpdateServiceGCSafePointRequest.service_id': scopedId("a service safe point name: registered under the tenant's scope, so no tenant can move the platform's or another tenant's point"),
+  'pdpb.UpdateServiceGCSafePointResponse.service_id': scopedId("the service holding the minimum: the tenant's own ids lose the scope, any other id is replaced by \"\""),
+  'pdpb.UpdateGCSafePointRequest.safe_point': carried('a tenant never moves the global GC safe point: sent as 0 (a read), the value answers the response'),
+  'pdpb.UpdateGCSafePointResponse.new_safe_point': clampCarried("the global point, or the tenant's own value when the global GC is already past it"),
 
   // ---- keyspacepb --------------------------------------------------------------------------
   'keyspacepb.LoadKeyspaceRequest.name': opaque("the keyspace to load: the answer's KeyspaceMeta.id must be the tenant's, so naming another keyspace fails the call"),

@@ -41,17 +41,34 @@ function configJson({ tenants = DEFAULT_TENANTS, mode = 'api-v2', maxMessageByte
   return JSON.stringify(cfg);
 }
 
+/** env.ledgerGet / env.ledgerSet of the test core over `map` (key string -> Buffer). */
+function ledgerImports(memory, map) {
+  const bytes = (p, n) => Buffer.from(new Uint8Array(memory().buffer, p >>> 0, n >>> 0));
+  return {
+    ledgerSet(kp, kn, vp, vn) { map.set(bytes(kp, kn).toString('latin1'), Buffer.from(bytes(vp, vn))); },
+    ledgerGet(kp, kn, dst, cap) {
+      const v = map.get(bytes(kp, kn).toString('latin1'));
+      if (v === undefined) return -1;
+      if (cap >>> 0 >= v.length) new Uint8Array(memory().buffer, dst >>> 0, v.length).set(v);
+      return v.length;
+    },
+  };
+}
+
 class Core {
   constructor(wasmPath = CORE_WASM) {
     this.aborts = 0;
     this.traps = 0;
     const self = this;
+    // The lock ledger's store, outside the VM like Envoy's shared data (testing/ledger-store.ts).
+    this.ledger = new Map();
     this.mod = loader.instantiateSync(fs.readFileSync(wasmPath), {
       env: {
         abort(msg, file, line, col) {
           self.aborts++;
           throw new WebAssembly.RuntimeError(`core abort at ${line}:${col}`);
         },
+        ...ledgerImports(() => self.ex.memory, this.ledger),
       },
     });
     this.ex = this.mod.exports;
@@ -129,15 +146,25 @@ class Core {
   }
 
   counters(h) {
-    return { keys: this.ex.keysRewritten(h) >>> 0, filtered: this.ex.entriesFiltered(h) >>> 0, pending: this.ex.pending(h) >>> 0 };
+    return {
+      keys: this.ex.keysRewritten(h) >>> 0, filtered: this.ex.entriesFiltered(h) >>> 0, pending: this.ex.pending(h) >>> 0,
+      keylessRewritten: this.ex.keylessRewritten(h) >>> 0, keylessNoEffect: this.ex.keylessNoEffect(h) >>> 0,
+    };
   }
+
+  /** Empties the lock ledger (proto/keyless.ts reads it; LockInfo in responses fills it). */
+  ledgerClear() { this.ledger.clear(); }
 
   /**
    * Runs a whole direction of one call over `chunks` (eos on the last one). Returns
    * { status, out, pushes, failedAt, keys, filtered }: out = everything forwarded (outputs of
    * successful pushes); after the first error nothing more is pushed.
    */
-  run(tenant, pathName, isRequest, chunks) {
+  run(tenant, pathName, isRequest, chunks, { keepLedger = false } = {}) {
+    // A request runs against an empty lock ledger unless asked otherwise: the oracles
+    // (wire.js) model keyless lock requests with no record, and earlier responses with
+    // LockInfo would otherwise leave some behind.
+    if (isRequest && !keepLedger) this.ledgerClear();
     const h = this.open(tenant, pathName, isRequest);
     if (h < 0) return { status: h, out: Buffer.alloc(0), openFailed: true };
     const outs = [];
@@ -223,4 +250,4 @@ function prefixes(id) {
   return { txn, raw, txnEnd: next(txn), rawEnd: next(raw) };
 }
 
-module.exports = { Core, S, STATUS_NAME, configJson, frame, unframe, prefixes, DEFAULT_TENANTS, CORE_WASM, ROOT };
+module.exports = { ledgerImports, Core, S, STATUS_NAME, configJson, frame, unframe, prefixes, DEFAULT_TENANTS, CORE_WASM, ROOT };

@@ -163,10 +163,12 @@ function expectRequest(n, ks, kind, depth = 0) {
   if (depth > 32) refuse(S.DEPTH, 'depth');
   const t = n.t;
   const name = t ? t.fullName : '';
+  const keyless = KEYLESS[name];
+  if (keyless && !n.f.some((e) => !e.rawEntry && e.n === keyless.keys)) return expectKeyless(n, ks, kind, depth, keyless);
   const range = t ? rangeOf(t) : null;
   const { P, N } = bounds(ks, kind);
   const out = [];
-  let rs = null, re = null, sawKeys = false;
+  let rs = null, re = null;
   const reverse = range && range.reverse ? lastVarint(n, range.reverse) : false;
   for (const e of n.f) {
     const f = t && !e.rawEntry ? t.fieldsById[e.n] : null;
@@ -181,7 +183,6 @@ function expectRequest(n, ks, kind, depth = 0) {
       continue;
     }
     const role = fieldRole(f);
-    if (name === '.kvrpcpb.ResolveLockRequest' && e.n === 5) sawKeys = true;
     if (role === 'key' || (role === 'key_ne' && e.v.length > 0)) {
       out.push(E.bytes(e.n, Buffer.concat([P, e.v])));
     } else if (role === 'start') { rs = e.v; } else if (role === 'end') { re = e.v; } else if (e.m) {
@@ -191,7 +192,6 @@ function expectRequest(n, ks, kind, depth = 0) {
       out.push(e);
     }
   }
-  if (name === '.kvrpcpb.ResolveLockRequest' && !sawKeys) refuse(S.DENIED, 'ResolveLock without keys');
   if (range) {
     const [fs, fe] = rangeFields(t);
     const s = rs || Buffer.alloc(0), en = re || Buffer.alloc(0);
@@ -214,6 +214,29 @@ function expectRequest(n, ks, kind, depth = 0) {
     out.push(E.msg(1, { t: ctxField.resolvedType, f: [E.varint(21, 2), E.varint(32, ks.id)] }));
   }
   return { t, f: out };
+}
+
+/**
+ * Keyless lock requests (proto/keyless.ts), with an empty lock ledger (Core.run clears it):
+ * the transaction fields (start_version 2; ResolveLock also commit_version 3 and txn_infos 4)
+ * are dropped, so TiKV resolves nothing; the Context is rewritten as usual and every other
+ * field is copied in order; a missing Context is appended.
+ */
+const KEYLESS = {
+  '.kvrpcpb.ResolveLockRequest': { keys: 5, drop: [2, 3, 4] },
+  '.kvrpcpb.PessimisticRollbackRequest': { keys: 4, drop: [2] },
+};
+function expectKeyless(n, ks, kind, depth, spec) {
+  const out = [];
+  let sawContext = false;
+  for (const e of n.f) {
+    if (!e.rawEntry && e.n === 1) { out.push(E.msg(1, expectRequest(e.m, ks, kind, depth + 1))); sawContext = true; continue; }
+    if (!e.rawEntry && spec.drop.includes(e.n)) continue;
+    out.push(e);
+  }
+  const ctxField = n.t.fieldsById[1];
+  if (ks.apiV2 && !sawContext) out.push(E.msg(1, { t: ctxField.resolvedType, f: [E.varint(21, 2), E.varint(32, ks.id)] }));
+  return { t: n.t, f: out };
 }
 
 function rangeFields(t) {

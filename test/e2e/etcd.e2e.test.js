@@ -84,15 +84,33 @@ describe('KV through the filter (etcd3 client)', () => {
     expect(await raw.get(NS(10) + KEYS[0]).string()).toBe(VALUE(10, KEYS[0]));
   });
 
-  test('the layout is TiDB\'s own: "/tidb/x" of keyspace 1 is "/keyspaces/tidb/1/tidb/x" (e.g. the saved GC safe point)', async () => {
+  test('the layout is TiDB\'s own: "/tidb/x" of keyspace 1 is "/keyspaces/tidb/1/tidb/x"', async () => {
     needSetup();
     expect(await raw.get('/keyspaces/tidb/1/tidb/ddl/all_schema_versions/1').string()).toBe(VALUE(1, KEYS[0]));
     expect(await raw.get('/keyspaces/tidb/100/tidb/domain/ver').string()).toBe(VALUE(100, KEYS[2]));
-    // client-go's compatible safe-point loader reads /keyspaces/tidb/<id>/tidb/store/gcworker/saved_safe_point.
-    await raw.put('/keyspaces/tidb/10/tidb/store/gcworker/saved_safe_point').value('4242');
-    expect(await clients[10].get('/tidb/store/gcworker/saved_safe_point').string()).toBe('4242');
-    expect(await clients[1].get('/tidb/store/gcworker/saved_safe_point').string()).toBeNull();
-    await raw.delete().key('/keyspaces/tidb/10/tidb/store/gcworker/saved_safe_point');
+  });
+
+  // The one shared read (docs/gc.md, keyspace/etcd.ts): client-go's visibility check reads the
+  // saved GC safe point with a single-key Range; it reads the platform's key, which the GC
+  // controller writes. The tenant's own writes of that key stay in its namespace.
+  test('the saved GC safe point: a single-key read is the platform\'s key; writes and ranges stay the tenant\'s', async () => {
+    needSetup();
+    const K = '/tidb/store/gcworker/saved_safe_point';
+    await raw.put(K).value('4242');
+    try {
+      expect(await clients[10].get(K).string()).toBe('4242');
+      expect(await clients[1].get(K).string()).toBe('4242');
+      await clients[10].put(K).value('999999');
+      expect(await raw.get(K).string()).toBe('4242');
+      expect(await raw.get('/keyspaces/tidb/10' + K).string()).toBe('999999');
+      expect(await clients[10].get(K).string()).toBe('4242');
+      // A prefix range is the tenant's own namespace.
+      expect(await clients[10].getAll().prefix('/tidb/store/gcworker/').strings()).toEqual({ [K]: '999999' });
+      expect(await clients[1].getAll().prefix('/tidb/store/gcworker/').keys()).toEqual([]);
+    } finally {
+      await raw.delete().key(K);
+      await raw.delete().key('/keyspaces/tidb/10' + K);
+    }
   });
 
   test('a key starting with a digit is INVALID_ARGUMENT (put, get, delete): "/keyspaces/tidb/1" + "0/x" would be keyspace 10\'s key', async () => {

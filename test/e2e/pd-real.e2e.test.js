@@ -6,7 +6,8 @@
 //     refused) and Watch "resource_group/…": allowed inside "resource_group/" only;
 //   - resource_manager.ResourceManager reads and the token stream: passed; writes denied;
 //   - grpc.health.v1.Health/Check: passed;
-//   - pdpb.PD/UpdateServiceGCSafePoint: still denied, with a message that says why.
+//   - pdpb.PD/UpdateServiceGCSafePoint: registered as the tenant's own service safe point;
+//     pdpb.PD/UpdateGCSafePoint: answered from the global point, which it never moves (docs/gc.md).
 // A missing pd-server fails the test (it never skips).
 'use strict';
 
@@ -198,10 +199,18 @@ describe('health checks and PD calls TiDB makes at start', () => {
     expect(Number(t.timestamp.physical)).toBeGreaterThan(0);
   });
 
-  test('UpdateServiceGCSafePoint("gc_worker") stays PERMISSION_DENIED: GC is not yet supported per tenant', async () => {
-    const e = await error(call(tenant.pd, 'UpdateServiceGCSafePoint', { header: { cluster_id: clusterId }, service_id: b('gc_worker'), TTL: '9223372036854775807', safe_point: '1' }));
-    expect(e.code).toBe(S.PERMISSION_DENIED);
-    expect(e.details).toMatch(/^tidb-mesh: GC is not yet supported per tenant: /);
+  test('UpdateServiceGCSafePoint("gc_worker") registers the tenant\'s own "tidb-mesh-1-gc_worker"; UpdateGCSafePoint never moves the global point', async () => {
+    await pd.bootstrap();
+    const sp = '400000000000000000';
+    const r = await call(tenant.pd, 'UpdateServiceGCSafePoint', { header: { cluster_id: clusterId }, service_id: b('gc_worker'), TTL: '9223372036854775807', safe_point: sp });
+    expect(r.header.error).toBeNull();
+    // The minimum is PD's own "gc_worker" (0): its id is not shown to the tenant.
+    expect([r.service_id.toString(), r.min_safe_point]).toEqual(['', '0']);
+    const list = JSON.parse((await pd.request('GET', '/pd/api/v1/gc/safepoint')).body.replace(/("safe_point"\s*:\s*)(\d+)/g, '$1"$2"'));
+    expect(list.service_gc_safe_points.map((x) => [x.service_id, String(x.safe_point)])).toEqual([['gc_worker', '0'], ['tidb-mesh-1-gc_worker', sp]]);
+    const g = await call(tenant.pd, 'UpdateGCSafePoint', { header: { cluster_id: clusterId }, safe_point: sp });
+    expect(g.new_safe_point).toBe('0');
+    expect((await call(direct.pd, 'GetGCSafePoint', { header: { cluster_id: clusterId } })).safe_point).toBe('0');
   });
 
   test('no Wasm VM failure in the Envoy', () => {

@@ -438,11 +438,31 @@ describe('policy', () => {
     expect(server.requests().some((x) => x.method === 'KvGC')).toBe(false);
   });
 
-  test('KvResolveLock without keys (whole-region resolve) is denied', async () => {
+  // Keyless KvResolveLock (client-go's whole-region resolve) is rewritten, never forwarded keyless
+  // (assembly/proto/keyless.ts): into the keyed form with the keys of that transaction's locks
+  // the tenant was shown, or, for a transaction it was never shown, into one without effect.
+  test('KvResolveLock without keys: the tenant\'s own lock is resolved by key; another tenant\'s start_ts has no effect', async () => {
     needSetup();
-    const r = await grpcError(c1.KvResolveLock({ context: v1ctx(), start_version: 1, commit_version: 0 }));
-    expect(r.ok).toBe(false);
-    expect(r.code).toBe(S.PERMISSION_DENIED);
+    const start = nextTs();
+    const pw = await c1.KvPrewrite({ context: v1ctx(), mutations: [{ op: 0, key: b('t_keyless_1'), value: b('v1') }, { op: 0, key: b('t_keyless_2'), value: b('v2') }], primary_lock: b('t_keyless_1'), start_version: start, lock_ttl: 3000 });
+    expect(pw.errors).toEqual([]);
+    // cluster2 guesses the start_ts: reaches the store as start_version 0 without keys -> nothing.
+    const before = server.requests().length;
+    const r2 = await c2.KvResolveLock({ context: v1ctx(), start_version: start, commit_version: start + 1 });
+    expect(r2.error).toBeFalsy();
+    const sent2 = server.requests().slice(before).filter((x) => x.method === 'KvResolveLock').map((x) => x.request);
+    expect(sent2.map((q) => [Number(q.start_version), Number(q.commit_version), q.keys.length])).toEqual([[0, 0, 0]]);
+    const sl = await c1.KvScanLock({ context: v1ctx(), max_version: READ_TS, start_key: b('t_keyless'), end_key: b('t_keyless_9'), limit: 100 });
+    expect(sl.locks.map((l) => l.key.toString())).toEqual(['t_keyless_1', 't_keyless_2']);
+    // cluster1 was shown both locks (the ScanLock above): its keyless resolve is sent keyed.
+    const mid = server.requests().length;
+    const r1 = await c1.KvResolveLock({ context: v1ctx(), start_version: start, commit_version: start + 1 });
+    expect(r1.error).toBeFalsy();
+    const sent1 = server.requests().slice(mid).filter((x) => x.method === 'KvResolveLock').map((x) => x.request);
+    expect(sent1.map((q) => [Number(q.start_version), q.keys.map((k) => Buffer.from(k).toString('hex'))])).toEqual([
+      [start, ['t_keyless_1', 't_keyless_2'].map((k) => Buffer.concat([P('txn', 1), b(k)]).toString('hex'))],
+    ]);
+    expect((await c1.KvGet({ context: v1ctx(), key: b('t_keyless_2'), version: READ_TS })).value.toString()).toBe('v2');
   });
 
   test('Raft (TiKV peer traffic) is denied', async () => {
@@ -485,16 +505,17 @@ describe('policy', () => {
     expect([S.RESOURCE_EXHAUSTED, ...STREAM_ERROR_CODES]).toContain(resp.code);
   });
 
-  test('unsafe commands inside BatchCommands never reach TiKV', async () => {
+  test('unsafe commands inside BatchCommands never reach TiKV as they were sent', async () => {
     needSetup();
     const before = server.requests().length;
     const r = await grpcError(c1.batchCommands([{
       requests: [{ GC: { context: v1ctx(), safe_point: 5 } }, { ResolveLock: { context: v1ctx(), start_version: 1, commit_version: 0 } }],
       request_ids: [1, 2],
     }]));
-    const reached = server.requests().slice(before).map((x) => x.method);
-    expect(reached).not.toContain('KvGC');
-    expect(reached).not.toContain('KvResolveLock');
+    const reached = server.requests().slice(before);
+    expect(reached.map((x) => x.method)).not.toContain('KvGC');
+    // The keyless ResolveLock of a transaction the tenant was never shown goes without effect.
+    for (const x of reached.filter((q) => q.method === 'KvResolveLock')) expect([Number(x.request.start_version), x.request.keys.length]).toEqual([0, 0]);
     if (!r.ok) expect(r.code).toBe(S.PERMISSION_DENIED);
   });
 

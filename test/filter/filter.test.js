@@ -181,7 +181,6 @@ describe('bodies', () => {
     ['malformed request (group)', Buffer.concat([frame(Buffer.from([0x1b]))]), 3],
     ['compressed request', frame(W.encode(getReq('k')), 1), 12],
     ['oversize request (header only)', Buffer.from([0, 0, 0, 0x10, 0x01]), 8],
-    ['ResolveLock without keys', null, 7],
   ])('%s -> local reply %i, nothing forwarded', (_, bytes, code) => {
     const s = host.newStream();
     const p = bytes ? '/tikvpb.Tikv/KvGet' : '/tikvpb.Tikv/KvResolveLock';

@@ -112,10 +112,30 @@ describe('gRPC health and GC', () => {
     s.done();
   });
 
-  test('UpdateServiceGCSafePoint: PERMISSION_DENIED, "GC is not yet supported per tenant"', () => {
-    const r = unary('/pdpb.PD/UpdateServiceGCSafePoint', msg(L(2, 'gc_worker'), V(3, 9223372036854775807n), V(4, 1)));
-    expect(r.refusal.status).toBe(7);
-    expect(r.refusal.message).toMatch(/^tidb-mesh: GC is not yet supported per tenant: /);
+  test('UpdateServiceGCSafePoint("gc_worker") is registered as the tenant\'s own "tidb-mesh-1-gc_worker"; the answer never names another service', () => {
+    const ttl = 9223372036854775807n;
+    const own = unary('/pdpb.PD/UpdateServiceGCSafePoint', msg(L(1, V(1, 7)), L(2, 'gc_worker'), V(3, ttl), V(4, 1000)),
+      msg(L(1, V(1, 7)), L(2, 'tidb-mesh-1-gc_worker'), V(3, ttl), V(4, 1000)));
+    expect(own.refusal).toBeNull();
+    expect(Buffer.from(own.req).equals(frame(msg(L(1, V(1, 7)), L(2, 'tidb-mesh-1-gc_worker'), V(3, ttl), V(4, 1000))))).toBe(true);
+    expect(Buffer.from(own.resp).equals(frame(msg(L(1, V(1, 7)), L(2, 'gc_worker'), V(3, ttl), V(4, 1000))))).toBe(true);
+    // The minimum is held by the platform ("gc_worker") or another tenant: its id is not shown.
+    for (const other of ['gc_worker', 'tidb-mesh-10-gc_worker', 'br-backup']) {
+      const r = unary('/pdpb.PD/UpdateServiceGCSafePoint', msg(L(2, 'gc_worker'), V(3, ttl), V(4, 1000)), msg(L(2, other), V(3, 5), V(4, 900)));
+      expect(Buffer.from(r.resp).equals(frame(msg(L(2, ''), V(3, 5), V(4, 900))))).toBe(true);
+    }
+  });
+
+  test('UpdateGCSafePoint never moves the global point: sent as a read, answered with the tenant\'s value when the global point is there', () => {
+    const call = (asked, global) => unary('/pdpb.PD/UpdateGCSafePoint', msg(L(1, V(1, 7)), V(2, asked)), msg(L(1, V(1, 7)), V(2, global)));
+    const ok = call(500, 800);
+    expect(ok.refusal).toBeNull();
+    expect(Buffer.from(ok.req).equals(frame(msg(L(1, V(1, 7)))))).toBe(true);
+    expect(Buffer.from(ok.resp).equals(frame(msg(L(1, V(1, 7)), V(2, 500))))).toBe(true);
+    // Past the global point: the real one (TiDB reports "PD rejected our safe point").
+    expect(Buffer.from(call(900, 800).resp).equals(frame(msg(L(1, V(1, 7)), V(2, 800))))).toBe(true);
+    // A read (0) gets the global point, as from PD.
+    expect(Buffer.from(call(0, 800).resp).equals(frame(msg(L(1, V(1, 7)), V(2, 800))))).toBe(true);
   });
 });
 

@@ -11,8 +11,14 @@ const STRING_ID = 1;
 
 function loadCore() {
   let abortMsg = null;
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(CORE)), {
-    env: { abort: (msg, file, line, col) => { abortMsg = `abort at ${line}:${col}`; throw new Error(abortMsg); } },
+  let instance = null;
+  // The core's lock ledger store (test/core/core.js ledgerImports; not used by these tests).
+  const { ledgerImports } = require('../core/core');
+  instance = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(CORE)), {
+    env: {
+      abort: (msg, file, line, col) => { abortMsg = `abort at ${line}:${col}`; throw new Error(abortMsg); },
+      ...ledgerImports(() => instance.exports.memory, new Map()),
+    },
   });
   const ex = instance.exports;
   const newString = (s) => {

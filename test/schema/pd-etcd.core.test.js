@@ -88,7 +88,7 @@ describe('etcd, slash rule (etcdNamespace "/keyspaces/tidb/{name}", tenants name
 
   test('keys are stored as ns‖key: "/tidb/x" of keyspace 1 is "/keyspaces/tidb/1/tidb/x"', () => {
     expect(F(nrun(0, '/etcdserverpb.KV/Put', true, msg(L(1, '/tidb/ddl/x'), L(2, 'v'))))).toEqual({ 1: `${ns1}/tidb/ddl/x`, 2: 'v' });
-    expect(range('/tidb/store/gcworker/saved_safe_point')).toEqual({ 1: '/keyspaces/tidb/1/tidb/store/gcworker/saved_safe_point' });
+    expect(range('/tidb/server/minstartts/abc')).toEqual({ 1: '/keyspaces/tidb/1/tidb/server/minstartts/abc' });
     expect(range('/tidb/x', '', 1)).toEqual({ 1: '/keyspaces/tidb/10/tidb/x' });
   });
 

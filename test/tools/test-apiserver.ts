@@ -162,7 +162,7 @@ current-context: test
       const rs = RESOURCES.filter((r) => gv(r) === groupVersion);
       if (!rs.length) return this.status(res, 404, 'NotFound', `the server could not find the requested resource`);
       return this.send(res, 200, { kind: 'APIResourceList', apiVersion: 'v1', groupVersion,
-        resources: rs.map((r) => ({ name: r.plural, singularName: r.kind.toLowerCase(), namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'list', 'create', 'patch'] })) });
+        resources: rs.map((r) => ({ name: r.plural, singularName: r.kind.toLowerCase(), namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'list', 'create', 'patch', 'delete'] })) });
     }
     const base = parts[0] === 'api' ? 2 : 3;
     const groupVersion = parts[0] === 'api' ? parts[1] : `${parts[1]}/${parts[2]}`;
@@ -232,6 +232,11 @@ current-context: test
       o.metadata = { ...o.metadata, namespace: ns, resourceVersion: String(++this.rv), uid: cur.obj.metadata.uid };
       this.store.set(k, { obj: o, owners: cur.owners });
       return this.send(res, 200, o);
+    }
+    if (method === 'DELETE') {
+      if (!cur) return this.status(res, 404, 'NotFound', `${r.plural} "${name}" not found`);
+      this.store.delete(k);
+      return this.send(res, 200, { kind: 'Status', apiVersion: 'v1', status: 'Success' });
     }
     return this.status(res, 405, 'MethodNotAllowed', `${method} ${p}`);
   }

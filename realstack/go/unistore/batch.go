@@ -20,6 +20,7 @@ import (
 type tikvService struct {
 	*tikv.Server
 	chk *checker
+	st  *store
 }
 
 // BatchCommands calls the unary handler of each sub-command (so the strict check and the

@@ -105,18 +105,21 @@ func strictCheck(kctx *kvrpcpb.Context, keys map[string]string) error {
 	if kctx.KeyspaceId == 0 {
 		return fmt.Errorf("keyspace_id is 0")
 	}
-	lo := make([]byte, 4)
-	binary.BigEndian.PutUint32(lo, kctx.KeyspaceId)
-	lo[0] = 'x'
-	hi := make([]byte, 4)
-	binary.BigEndian.PutUint32(hi, kctx.KeyspaceId+1)
-	hi[0] = 'x'
+	// A key of keyspace id lies in its txn range [x‖id, x‖id+1] or its raw range [r‖id, r‖id+1]
+	// (both ends included: an exclusive end key is the next keyspace's first key).
+	inside := func(k []byte, mode byte) bool {
+		lo, hi := make([]byte, 4), make([]byte, 4)
+		binary.BigEndian.PutUint32(lo, kctx.KeyspaceId)
+		binary.BigEndian.PutUint32(hi, kctx.KeyspaceId+1)
+		lo[0], hi[0] = mode, mode
+		return bytes.Compare(k, lo) >= 0 && bytes.Compare(k, hi) <= 0
+	}
 	for path, h := range keys {
 		k, _ := hex.DecodeString(h)
 		if len(k) == 0 {
 			continue
 		}
-		if bytes.Compare(k, lo) < 0 || bytes.Compare(k, hi) > 0 {
+		if !inside(k, 'x') && !inside(k, 'r') {
 			return fmt.Errorf("%s=%s is outside keyspace %d", path, h, kctx.KeyspaceId)
 		}
 	}

@@ -3,7 +3,9 @@
 // itself with a real PD, answers tikvpb.Tikv, the deadlock service and gRPC health checks,
 // and adds what the tidb-mesh tests need and unistore lacks: a BatchCommands dispatcher
 // that never drops a request, a strict check of each request's keyspace context, a raw
-// view of the stored keys over HTTP, and a capture of what reached storage.
+// view of the stored keys over HTTP, a capture of what reached storage, GC that follows
+// PD's global safe point as a TiKV does (gc.go), and an UnsafeDestroyRange that destroys
+// (destroy.go).
 package main
 
 import (
@@ -15,6 +17,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/pingcap/kvproto/pkg/deadlock"
 	"github.com/pingcap/kvproto/pkg/tikvpb"
@@ -33,6 +36,7 @@ func main() {
 	version := flag.String("version", "8.5.0", "store version reported to PD (PD treats an empty one as 1.0.0)")
 	strict := flag.String("require-keyspace", "", "'' (no check) or 'v2': every request must carry api_version=V2, a keyspace id and keys inside that keyspace")
 	capture := flag.String("capture", "", "append one JSON line per request (method, context fields, key fields) to this file")
+	gcPoll := flag.Duration("gc-poll", time.Second, "how often to read PD's global GC safe point and apply a new one (gc.go; TiKV polls too, unistore itself once a minute)")
 	flag.Parse()
 	if *dataDir == "" {
 		log.Fatal("unistore-server: -data-dir is required")
@@ -56,14 +60,15 @@ func main() {
 		grpc.MaxSendMsgSize(256<<20),
 		grpc.ChainUnaryInterceptor(chk.unary),
 	)
-	tikvpb.RegisterTikvServer(g, &tikvService{Server: st.svr, chk: chk})
+	tikvpb.RegisterTikvServer(g, &tikvService{Server: st.svr, chk: chk, st: st})
 	deadlock.RegisterDeadlockServer(g, st.svr)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(g, hs)
 
 	mux := http.NewServeMux()
-	registerRawView(mux, st.db, chk)
+	registerRawView(mux, st, chk)
+	go st.followSafePoint(*gcPoll)
 	statusLis, err := listenOn(*statusAddr)
 	if err != nil {
 		log.Fatalf("unistore-server: status %s: %v", *statusAddr, err)
