@@ -71,8 +71,14 @@ function loadCore() {
   const loader = require('assemblyscript/lib/loader');
   const file = process.env.TIDB_MESH_CORE_WASM || path.join(ROOT, 'dist', 'tidb-mesh-core.wasm');
   if (!fs.existsSync(file)) throw new Error(`${file} is missing: run npm run build first`);
-  const mod = loader.instantiateSync(fs.readFileSync(file), {
-    env: { abort(msg, file_, line, col) { throw new Error(`core abort at ${line}:${col}`); } },
+  // The lock ledger's store lives outside the VM (Envoy shared data; testing/ledger-store.ts).
+  const { ledgerImports } = require('../test/core/core');
+  let mod = null;
+  mod = loader.instantiateSync(fs.readFileSync(file), {
+    env: {
+      abort(msg, file_, line, col) { throw new Error(`core abort at ${line}:${col}`); },
+      ...ledgerImports(() => mod.exports.memory, new Map()),
+    },
   });
   const ex = mod.exports;
   if (typeof ex.copyBench !== 'function') throw new Error('dist/tidb-mesh-core.wasm has no copyBench export: rebuild');

@@ -53,6 +53,21 @@ function hexOf(b: Bytes): string {
   return s;
 }
 
+/** Wire bytes of api_version(21) = 2 and keyspace_id(32) = id: a8 01 02 80 02 varint(id). */
+function contextFields(id: u32): Bytes {
+  let n = 5;
+  for (let v = id; v >= 0x80; v >>= 7) n++;
+  const b = new Bytes(n + 1);
+  const p = b.ptr;
+  store<u8>(p, 0xa8); store<u8>(p + 1, 0x01); store<u8>(p + 2, 0x02);
+  store<u8>(p + 3, 0x80); store<u8>(p + 4, 0x02);
+  let v = id;
+  let i: usize = 5;
+  while (v >= 0x80) { store<u8>(p + i, <u8>(v | 0x80)); v >>= 7; i++; }
+  store<u8>(p + i, <u8>v);
+  return b;
+}
+
 /** P+1 over the whole byte string, with carry. Returns null when every byte is 0xFF. */
 export function nextPrefix(p: Bytes): Bytes | null {
   const n = p.buf.byteLength;
@@ -106,6 +121,12 @@ export class Keyspace {
   serviceScope: Bytes;
   /** Hex of the txn prefix: the tenant's part of the lock ledger (locks/ledger.ts). */
   ledgerScope: string;
+  /**
+   * The kvrpcpb.Context fields every api-v2 request gets, as wire bytes: api_version(21) = 2
+   * (V2), keyspace_id(32) = id. Appended by the walk (proto/rewrite.ts) after the Context's
+   * own fields, without the keyspace fields the client sent.
+   */
+  ctxFields: Bytes;
 
   /**
    * etcdRule: ETCD_RULE_NO_DIGIT is valid only when every tenant's namespace is the same text
@@ -139,6 +160,7 @@ export class Keyspace {
     this.rawEnd = nextPrefix(raw) as Bytes;
     const hex = hexOf(txn);
     this.ledgerScope = hex;
+    this.ctxFields = contextFields(id);
     this.serviceScope = Bytes.fromString(mode == MODE_API_V2 ? "tidb-mesh-" + id.toString() + "-" : "tidb-mesh-p" + hex + "-");
   }
 

@@ -15,6 +15,7 @@ import {
   ACT_REGION_KEY, ACT_KEYSPACE_ID, ACT_RANGE_START, ACT_RANGE_END, ACT_BUCKET_KEY, ACT_API_V2_ONLY,
   ACT_KEYSPACE_MATCH, ACT_KEY_UNDER, ACT_END_UNDER, ACT_SCOPED_ID, ACT_CARRY_ZERO, ACT_CLAMP_CARRIED,
   KEYLESS_NONE, FLAG_FILTER, RANGE_RAW, RANGE_REGION, RANGE_ETCD, KIND_INHERIT, KIND_TXN, KIND_RAW, KIND_ETCD,
+  PLAN_PLAIN, PLAN_CONTEXT,
 } from "../schema/types";
 import { Keyspace, MODE_API_V2 } from "../keyspace/keyspace";
 import { hasPrefix, compareBytes, encodeRegionKey, decodeRegionKey, encodedRegionKeyLen } from "../keyspace/codec";
@@ -46,9 +47,14 @@ export class Walk {
    * copies it from the request's Walk to the response's (filter/stream.ts).
    */
   carry: u64 = 0;
+  /** Keyspace.ctxFields as a raw pointer and length (the Keyspace outlives the walk). */
+  ctxPtr: usize;
+  ctxLen: usize;
 
   constructor(ks: Keyspace, request: bool) {
     this.ks = ks;
+    this.ctxPtr = ks.ctxFields.ptr;
+    this.ctxLen = ks.ctxFields.len;
     this.request = request;
     this.apiV2 = ks.mode == MODE_API_V2;
     this.setKind(KIND_TXN);
@@ -134,6 +140,67 @@ function rdVarintSlow(p: usize, end: usize): u64 {
   return p;
 }
 
+// The field loops below (walkContext, walkFields) read tags and skip bodies with these two
+// inline helpers: positions stay in locals (V8 keeps wasm globals in memory, so a round trip
+// through rdPos/rdErr per field costs loads and stores), the common one- and two-byte tags and
+// one-byte lengths take no loop, and the wire type is checked with one bit test. The error
+// path sets rdErr and returns 0 (no message starts at address 0).
+
+/**
+ * Reads the tag at p (p < end). Returns it (num << 3 | wire type; num >= 1, wire type one of
+ * VARINT, I64, LEN, I32) and leaves the position after it in rdPos, or returns 0 with rdErr
+ * set: ERR_TRUNCATED / ERR_VARINT, ERR_FIELD_NUMBER (0 or above 2^32 - 1 as a tag), ERR_WIRE_TYPE.
+ */
+@inline function rdTag(p: usize, end: usize): u32 {
+  let tag = <u32>load<u8>(p);
+  if (tag < 0x80) {
+    rdPos = p + 1;
+  } else if (p + 1 < end && load<u8>(p + 1) < 0x80) {
+    tag = (tag & 0x7f) | (<u32>load<u8>(p + 1) << 7);
+    rdPos = p + 2;
+  } else {
+    const t = rdVarint(p, end);
+    if (rdErr != OK) return 0;
+    if (t > 0xffffffff) { rdErr = ERR_FIELD_NUMBER; return 0; }
+    tag = <u32>t;
+  }
+  if (tag < 8) { rdErr = ERR_FIELD_NUMBER; return 0; }
+  // Valid wire types: VARINT(0), I64(1), LEN(2), I32(5).
+  if (((0x27 >> (tag & 7)) & 1) == 0) { rdErr = ERR_WIRE_TYPE; return 0; }
+  return tag;
+}
+
+/** Skips a field body of wire type wt at p; returns the position after it, or 0 with rdErr set. */
+@inline function skipBody(p: usize, end: usize, wt: u32): usize {
+  if (wt == WT_VARINT) {
+    // Up to 10 bytes, the last one below 0x80.
+    let i = 0;
+    while (true) {
+      if (p >= end) { rdErr = ERR_TRUNCATED; return 0; }
+      const b = load<u8>(p);
+      p++;
+      if (b < 0x80) return p;
+      if (++i == 10) { rdErr = ERR_VARINT; return 0; }
+    }
+  }
+  if (wt == WT_LEN) {
+    let n: usize;
+    if (p < end && load<u8>(p) < 0x80) {
+      n = <usize>load<u8>(p);
+      p++;
+    } else {
+      n = rdLength(p, end);
+      if (rdErr != OK) return 0;
+      p = rdPos;
+    }
+    if (end - p < n) { rdErr = ERR_TRUNCATED; return 0; }
+    return p + n;
+  }
+  const n: usize = wt == WT_I64 ? 8 : 4;
+  if (end - p < n) { rdErr = ERR_TRUNCATED; return 0; }
+  return p + n;
+}
+
 /**
  * Rewrites the message [start, end) described by `desc` and appends the result to `out`.
  * Returns OK, or a status from proto/status.ts; on error `out` holds a partial message the
@@ -146,6 +213,12 @@ export function rewriteMessage(w: Walk, desc: MessageDesc, start: usize, end: us
 /** rewriteMessage with the table as a raw pointer (tables live as long as the VM's schema). */
 function rewriteDesc(w: usize, d: usize, start: usize, end: usize, out: usize, depth: i32): i32 {
   if (depth > MAX_DEPTH) return ERR_DEPTH;
+  let bits = changetype<MessageDesc>(d).planBits;
+  if (bits == 0) bits = changetype<MessageDesc>(d).plan();
+  if ((bits & PLAN_CONTEXT) != 0 && changetype<Walk>(w).request && changetype<Walk>(w).apiV2) {
+    return walkContext(w, changetype<MessageDesc>(d).keyspaceMask, start, end, out);
+  }
+  if ((bits & PLAN_PLAIN) != 0) return walkFields(w, d, start, end, out, depth, true);
   const savedKind = changetype<Walk>(w).kind;
   const kind = changetype<MessageDesc>(d).kind;
   if (kind != KIND_INHERIT && kind != savedKind) changetype<Walk>(w).setKind(kind);
@@ -154,171 +227,263 @@ function rewriteDesc(w: usize, d: usize, start: usize, end: usize, out: usize, d
   if (kl != KEYLESS_NONE && changetype<Walk>(w).request && !hasField(start, end, keysFieldOf(kl))) {
     st = rewriteKeyless(changetype<Walk>(w), changetype<MessageDesc>(d), start, end, changetype<Writer>(out), depth);
   } else {
-    st = walkFields(w, d, start, end, out, depth);
+    st = walkFields(w, d, start, end, out, depth, false);
   }
   if (changetype<Walk>(w).kind != savedKind) changetype<Walk>(w).setKind(savedKind);
   return st;
 }
 
-function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, depth: i32): i32 {
-  // The table's primitive fields, read once.
+/**
+ * kvrpcpb.Context in an api-v2 request (PLAN_CONTEXT): the fields in `mask` (the keyspace
+ * fields) are dropped, every other field is copied in runs, and the tenant's api_version and
+ * keyspace_id are appended. The same result and the same errors as walkFields on the same
+ * table, in a loop that only reads tags and skips values: a Context is ~10 fields, and it
+ * comes with every TiKV request (the 128-Get batch is 128 Contexts).
+ */
+function walkContext(w: usize, mask: u64, start: usize, end: usize, out: usize): i32 {
+  let pos = start;
+  let runStart = start;
+  while (pos < end) {
+    const fieldStart = pos;
+    const tag = rdTag(pos, end);
+    if (tag == 0) return rdErr;
+    pos = skipBody(rdPos, end, tag & 7);
+    if (pos == 0) return rdErr;
+    const num = tag >> 3;
+    if (num < 64 && ((mask >> <u64>num) & 1) != 0) {
+      if (fieldStart > runStart) changetype<Writer>(out).bytes(runStart, fieldStart - runStart);
+      runStart = pos;
+    }
+  }
+  if (pos > runStart) changetype<Writer>(out).bytes(runStart, pos - runStart);
+  appendKeyspaceFields(w, out);
+  return OK;
+}
+
+// What the rules that act after the last field need (range bounds, the keyspace match), one
+// frame per depth in unmanaged memory: written only by rareField, read only by finishMessage,
+// so the field loop of walkFields keeps few live values (V8 spills a large loop's locals).
+const FRAME_BYTES: usize = 32;
+const F_HAS_START: usize = 0, F_HAS_END: usize = 1, F_MATCHED: usize = 2, F_REVERSE: usize = 3;
+const F_RS: usize = 4, F_RSN: usize = 8, F_RE: usize = 12, F_REN: usize = 16;
+const walkFrames: usize = __alloc(<usize>(MAX_DEPTH + 2) * FRAME_BYTES, 0);
+
+/**
+ * The field loop. Fields without a rule are copied in runs; an embedded message (ACT_MSG) and
+ * a request key (ACT_KEY) are handled in the loop, every other rule by rareField. `plain`
+ * (PLAN_PLAIN): nothing to do after the last field.
+ */
+function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, depth: i32, plain: bool): i32 {
   const strict = changetype<MessageDesc>(d).strict;
+  const slotPtr = changetype<MessageDesc>(d).slotPtr;
+  const hasLarge = changetype<MessageDesc>(d).hasLarge;
   const requireField = changetype<MessageDesc>(d).requireField;
   const ensureContextField = changetype<MessageDesc>(d).ensureContextField;
-  const rangeReverse = changetype<MessageDesc>(d).rangeReverse;
-  const bucketField = changetype<MessageDesc>(d).bucketField;
-  const slotPtr = changetype<MessageDesc>(d).slotPtr;
-  const numsPtr = changetype<MessageDesc>(d).numsPtr;
-  const actsPtr = changetype<MessageDesc>(d).actsPtr;
-  const count = changetype<MessageDesc>(d).count;
-  const hasLarge = changetype<MessageDesc>(d).hasLarge;
   const request = changetype<Walk>(w).request;
+  const fr = walkFrames + <usize>depth * FRAME_BYTES;
+  if (!plain) {
+    store<u64>(fr, 0);
+    store<u64>(fr + 8, 0);
+    store<u64>(fr + 16, 0);
+    const rangeReverse = changetype<MessageDesc>(d).rangeReverse;
+    if (rangeReverse != 0) store<u8>(fr + F_REVERSE, <u8>prescanBool(start, end, rangeReverse));
+    if (changetype<MessageDesc>(d).bucketField != 0) bucketSpans.length = 0;
+  }
+  let seenRequired = false, seenContext = false;
   let pos = start;
-  // Fields without a rule are copied in runs: [runStart, the next field with a rule).
   let inRun = false;
   let runStart: usize = 0;
-  let reverse = false;
-  if (rangeReverse != 0) {
-    reverse = prescanBool(start, end, rangeReverse);
-  }
-  let hasStart = false, hasEnd = false, seenRequired = false, matched = false, seenContext = false;
-  let rs: usize = 0, rsn: usize = 0, re: usize = 0, ren: usize = 0;
-  if (bucketField != 0) bucketSpans.length = 0;
 
   while (pos < end) {
     const fieldStart = pos;
-    const tag = rdVarint(pos, end);
-    if (rdErr != OK) return rdErr;
+    const tag = rdTag(pos, end);
+    if (tag == 0) return rdErr;
     pos = rdPos;
-    const num = <u32>(tag >> 3);
-    const wt = <u32>(tag & 7);
-    if (num == 0 || tag > 0xffffffff) return ERR_FIELD_NUMBER;
-    if (wt == WT_SGROUP || wt == WT_EGROUP || wt > WT_I32) return ERR_WIRE_TYPE;
-    // Index of the field's first rule, -1 for none (slot table below 64, else a scan).
-    let idx: i32 = -1;
+    const num = tag >> 3;
+    const wt = tag & 7;
+    // The field's first rule: (index + 1) | action << 24, 0 for none (slot table below 64).
+    let slot: u32 = 0;
     if (num < 64) {
-      if (slotPtr != 0) idx = load<i32>(slotPtr + (<usize>num << 2)) - 1;
+      if (slotPtr != 0) slot = load<u32>(slotPtr + (<usize>num << 2));
     } else if (hasLarge) {
-      for (let i = 0; i < count; i++) {
-        if (load<u32>(numsPtr + (<usize>i << 2)) == num) { idx = i; break; }
-      }
+      slot = largeSlot(d, num);
     }
-    if (idx < 0) {
+    if (slot == 0) {
       if (strict) return ERR_UNKNOWN_COMMAND;
-      pos = rdSkip(pos, end, wt);
-      if (rdErr != OK) return rdErr;
+      pos = skipBody(pos, end, wt);
+      if (pos == 0) return rdErr;
       if (!inRun) { inRun = true; runStart = fieldStart; }
       continue;
     }
     if (inRun) { changetype<Writer>(out).bytes(runStart, fieldStart - runStart); inRun = false; }
     if (num == requireField) seenRequired = true;
     if (num == ensureContextField) seenContext = true;
-    const act = load<u8>(actsPtr + <usize>idx);
+    const idx = <i32>(slot & 0xffffff) - 1;
+    const act = <u8>(slot >> 24);
 
-    if (act == ACT_DENY) return ERR_DENIED;
-    if (act == ACT_KEYSPACE_MATCH) {
-      if (wt != WT_VARINT) return ERR_WIRE_TYPE;
-      const id = rdVarint(pos, end);
+    if (act == ACT_MSG) {
+      if (wt != WT_LEN) return ERR_WIRE_TYPE;
+      const n = rdLength(pos, end);
       if (rdErr != OK) return rdErr;
-      pos = rdPos;
-      // Last value wins, as in protobuf.
-      matched = id == <u64>changetype<Walk>(w).ks.id;
-      changetype<Writer>(out).bytes(fieldStart, pos - fieldStart);
-      continue;
-    }
-    if (act == ACT_CARRY_ZERO || act == ACT_CLAMP_CARRIED) {
-      if (wt != WT_VARINT) return ERR_WIRE_TYPE;
-      const v = rdVarint(pos, end);
-      if (rdErr != OK) return rdErr;
-      pos = rdPos;
-      if (act == ACT_CARRY_ZERO && request) {
-        // Kept for the response, never sent (absent = 0).
-        changetype<Walk>(w).carry = v;
-      } else if (act == ACT_CLAMP_CARRIED && !request) {
-        const c = changetype<Walk>(w).carry;
-        changetype<Writer>(out).tag(num, WT_VARINT);
-        changetype<Writer>(out).varint(c != 0 && c <= v ? c : v);
-      } else {
-        changetype<Writer>(out).bytes(fieldStart, pos - fieldStart);
-      }
-      continue;
-    }
-    if (act == ACT_KEYSPACE_ID || act == ACT_KEYSPACE_FIELD) {
-      pos = rdSkip(pos, end, wt);
-      if (rdErr != OK) return rdErr;
-      if (request && changetype<Walk>(w).apiV2) {
-        // Keyspace fields are re-emitted below (setKeyspace) or here, never forwarded as sent:
-        // a v1 TiDB sends keyspace_id = 0xFFFFFFFF, and a smuggled value must not survive.
-        if (act == ACT_KEYSPACE_ID) {
-          if (wt != WT_VARINT) return ERR_WIRE_TYPE;
-          changetype<Writer>(out).tag(num, WT_VARINT);
-          changetype<Writer>(out).varint(<u64>changetype<Walk>(w).ks.id);
-        }
-      } else {
-        changetype<Writer>(out).bytes(fieldStart, pos - fieldStart);
-      }
-      continue;
-    }
-    if (wt != WT_LEN) return ERR_WIRE_TYPE;
-    const n = rdLength(pos, end);
-    if (rdErr != OK) return rdErr;
-    const v = rdPos;
-    pos = v + n;
-
-    if (act == ACT_KEY || act == ACT_KEY_NONEMPTY) {
-      let st: i32;
-      if (changetype<Walk>(w).kind == KIND_ETCD) {
-        if (request) st = etcdKeyRequest(w, num, v, n, out);
-        else st = etcdKeyResponse(w, changetype<MessageDesc>(d).flagsAt(idx), num, v, n, out, fieldStart);
-      } else {
-        st = key(w, act, changetype<MessageDesc>(d).flagsAt(idx), num, v, n, out, fieldStart);
-      }
-      if (st != OK) return st;
-    } else if (act == ACT_SCOPED_ID) {
-      scopedId(w, num, v, n, out);
-    } else if (act == ACT_KEY_UNDER || act == ACT_END_UNDER) {
-      if (!underPrefix(d, act, v, n)) return request ? ERR_KEY_NOT_ALLOWED : ERR_OUT_OF_KEYSPACE;
-      changetype<Writer>(out).bytes(fieldStart, pos - fieldStart);
-    } else if (act == ACT_MSG || act == ACT_API_V2_ONLY) {
-      if (act == ACT_API_V2_ONLY && request && !changetype<Walk>(w).apiV2) return ERR_UNSUPPORTED;
+      const v = rdPos;
+      pos = v + n;
       const mark = changetype<Writer>(out).len;
       const body = changetype<Writer>(out).beginNested(num);
-      const st = rewriteDesc(w, changetype<MessageDesc>(d).childAt(idx), v, v + n, out, depth + 1);
-      if (st == ERR_OUT_OF_KEYSPACE && !request && (changetype<MessageDesc>(d).flagsAt(idx) & FLAG_FILTER) != 0) {
-        changetype<Writer>(out).truncate(mark);
-        changetype<Walk>(w).filtered++;
-        continue;
+      const st = rewriteDesc(w, changetype<MessageDesc>(d).childAt(idx), v, pos, out, depth + 1);
+      if (st != OK) {
+        if (st == ERR_OUT_OF_KEYSPACE && !request && (changetype<MessageDesc>(d).flagsAt(idx) & FLAG_FILTER) != 0) {
+          changetype<Writer>(out).truncate(mark);
+          changetype<Walk>(w).filtered++;
+          continue;
+        }
+        return st;
       }
-      if (st != OK) return st;
       changetype<Writer>(out).endNested(body);
-    } else if (act == ACT_RANGE_START) {
-      hasStart = true; rs = v; rsn = n;
-    } else if (act == ACT_RANGE_END) {
-      hasEnd = true; re = v; ren = n;
-    } else if (act == ACT_REGION_KEY) {
-      const st = regionKey(w, num, v, n, out);
-      if (st != OK) return st;
-    } else if (act == ACT_BUCKET_KEY) {
-      if (request) changetype<Writer>(out).bytes(fieldStart, pos - fieldStart);
-      else bucketSpans.push((<u64>v << 32) | <u64>n);
+      continue;
     }
+    if (act == ACT_KEY && request && changetype<Walk>(w).kind != KIND_ETCD) {
+      if (wt != WT_LEN) return ERR_WIRE_TYPE;
+      const n = rdLength(pos, end);
+      if (rdErr != OK) return rdErr;
+      const v = rdPos;
+      pos = v + n;
+      changetype<Writer>(out).lenField2(num, changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen, v, n);
+      changetype<Walk>(w).keys++;
+      continue;
+    }
+    const st = rareField(w, d, act, idx, num, wt, fieldStart, pos, end, out, fr, depth);
+    if (st != OK) return st;
+    pos = rdPos;
   }
   if (inRun) changetype<Writer>(out).bytes(runStart, pos - runStart);
-  if (requireField != 0 && request && !seenRequired) {
+  if (plain) return OK;
+  return finishMessage(w, d, start, end, out, fr, seenRequired, seenContext);
+}
+
+/** The slot of a field numbered 64 or more: a scan of the rules. */
+function largeSlot(d: usize, num: u32): u32 {
+  const numsPtr = changetype<MessageDesc>(d).numsPtr;
+  const count = changetype<MessageDesc>(d).count;
+  for (let i = 0; i < count; i++) {
+    if (load<u32>(numsPtr + (<usize>i << 2)) == num) return <u32>(i + 1) | (<u32>changetype<MessageDesc>(d).actAt(i) << 24);
+  }
+  return 0;
+}
+
+/**
+ * Every rule but ACT_MSG and a request ACT_KEY, for the field whose body starts at pos.
+ * Returns OK with the position after the field in rdPos, or an error status.
+ */
+function rareField(w: usize, d: usize, act: u8, idx: i32, num: u32, wt: u32, fieldStart: usize, pos: usize,
+                   end: usize, out: usize, fr: usize, depth: i32): i32 {
+  const request = changetype<Walk>(w).request;
+  if (act == ACT_DENY) return ERR_DENIED;
+  if (act == ACT_KEYSPACE_MATCH) {
+    if (wt != WT_VARINT) return ERR_WIRE_TYPE;
+    const id = rdVarint(pos, end);
+    if (rdErr != OK) return rdErr;
+    pos = rdPos;
+    // Last value wins, as in protobuf.
+    store<u8>(fr + F_MATCHED, <u8>(id == <u64>changetype<Walk>(w).ks.id));
+    changetype<Writer>(out).bytes(fieldStart, pos - fieldStart);
+    rdPos = pos;
+    return OK;
+  }
+  if (act == ACT_CARRY_ZERO || act == ACT_CLAMP_CARRIED) {
+    if (wt != WT_VARINT) return ERR_WIRE_TYPE;
+    const v = rdVarint(pos, end);
+    if (rdErr != OK) return rdErr;
+    pos = rdPos;
+    if (act == ACT_CARRY_ZERO && request) {
+      // Kept for the response, never sent (absent = 0).
+      changetype<Walk>(w).carry = v;
+    } else if (act == ACT_CLAMP_CARRIED && !request) {
+      const c = changetype<Walk>(w).carry;
+      changetype<Writer>(out).tag(num, WT_VARINT);
+      changetype<Writer>(out).varint(c != 0 && c <= v ? c : v);
+    } else {
+      changetype<Writer>(out).bytes(fieldStart, pos - fieldStart);
+    }
+    rdPos = pos;
+    return OK;
+  }
+  if (act == ACT_KEYSPACE_ID || act == ACT_KEYSPACE_FIELD) {
+    pos = rdSkip(pos, end, wt);
+    if (rdErr != OK) return rdErr;
+    if (request && changetype<Walk>(w).apiV2) {
+      // Keyspace fields are re-emitted (setKeyspace) or here, never forwarded as sent:
+      // a v1 TiDB sends keyspace_id = 0xFFFFFFFF, and a smuggled value must not survive.
+      if (act == ACT_KEYSPACE_ID) {
+        if (wt != WT_VARINT) return ERR_WIRE_TYPE;
+        changetype<Writer>(out).tag(num, WT_VARINT);
+        changetype<Writer>(out).varint(<u64>changetype<Walk>(w).ks.id);
+      }
+    } else {
+      changetype<Writer>(out).bytes(fieldStart, pos - fieldStart);
+    }
+    rdPos = pos;
+    return OK;
+  }
+  if (wt != WT_LEN) return ERR_WIRE_TYPE;
+  const n = rdLength(pos, end);
+  if (rdErr != OK) return rdErr;
+  const v = rdPos;
+  pos = v + n;
+  let st: i32 = OK;
+  if (act == ACT_KEY || act == ACT_KEY_NONEMPTY) {
+    if (changetype<Walk>(w).kind == KIND_ETCD) {
+      if (request) st = etcdKeyRequest(w, num, v, n, out);
+      else st = etcdKeyResponse(w, changetype<MessageDesc>(d).flagsAt(idx), num, v, n, out, fieldStart);
+    } else {
+      st = key(w, act, changetype<MessageDesc>(d).flagsAt(idx), num, v, n, out, fieldStart);
+    }
+  } else if (act == ACT_SCOPED_ID) {
+    scopedId(w, num, v, n, out);
+  } else if (act == ACT_KEY_UNDER || act == ACT_END_UNDER) {
+    if (!underPrefix(d, act, v, n)) return request ? ERR_KEY_NOT_ALLOWED : ERR_OUT_OF_KEYSPACE;
+    changetype<Writer>(out).bytes(fieldStart, pos - fieldStart);
+  } else if (act == ACT_API_V2_ONLY) {
+    if (request && !changetype<Walk>(w).apiV2) return ERR_UNSUPPORTED;
+    const body = changetype<Writer>(out).beginNested(num);
+    st = rewriteDesc(w, changetype<MessageDesc>(d).childAt(idx), v, v + n, out, depth + 1);
+    if (st == OK) changetype<Writer>(out).endNested(body);
+  } else if (act == ACT_RANGE_START) {
+    store<u8>(fr + F_HAS_START, 1); store<u32>(fr + F_RS, v); store<u32>(fr + F_RSN, n);
+  } else if (act == ACT_RANGE_END) {
+    store<u8>(fr + F_HAS_END, 1); store<u32>(fr + F_RE, v); store<u32>(fr + F_REN, n);
+  } else if (act == ACT_REGION_KEY) {
+    st = regionKey(w, num, v, n, out);
+  } else if (act == ACT_BUCKET_KEY) {
+    if (request) changetype<Writer>(out).bytes(fieldStart, pos - fieldStart);
+    else bucketSpans.push((<u64>v << 32) | <u64>n);
+  }
+  rdPos = pos;
+  return st;
+}
+
+/** The rules that act after the last field: required fields, keyspace match, ranges, buckets, lock notes, Context fields. */
+function finishMessage(w: usize, d: usize, start: usize, end: usize, out: usize, fr: usize,
+                       seenRequired: bool, seenContext: bool): i32 {
+  const request = changetype<Walk>(w).request;
+  if (changetype<MessageDesc>(d).requireField != 0 && request && !seenRequired) {
     // keyUnder makes its key field required: an absent key is the empty key, outside the prefix.
     return changetype<MessageDesc>(d).underPtr != 0 ? ERR_KEY_NOT_ALLOWED : ERR_DENIED;
   }
-  if (changetype<MessageDesc>(d).matchField != 0 && !request && !matched) return ERR_OUT_OF_KEYSPACE;
+  if (changetype<MessageDesc>(d).matchField != 0 && !request && load<u8>(fr + F_MATCHED) == 0) return ERR_OUT_OF_KEYSPACE;
   if (changetype<MessageDesc>(d).rangeKind != 0) {
-    const st = emitRange(w, d, reverse, hasStart, rs, rsn, hasEnd, re, ren, out);
+    const st = emitRange(w, d, load<u8>(fr + F_REVERSE) != 0,
+      load<u8>(fr + F_HAS_START) != 0, <usize>load<u32>(fr + F_RS), <usize>load<u32>(fr + F_RSN),
+      load<u8>(fr + F_HAS_END) != 0, <usize>load<u32>(fr + F_RE), <usize>load<u32>(fr + F_REN), out);
     if (st != OK) return st;
   }
+  const bucketField = changetype<MessageDesc>(d).bucketField;
   if (bucketField != 0 && !request && bucketSpans.length > 0) {
     const st = emitBuckets(w, bucketField, out);
     if (st != OK) return st;
   }
   if (changetype<MessageDesc>(d).recordLock && !request) noteLock(start, end);
   if (changetype<MessageDesc>(d).setKeyspace && request && changetype<Walk>(w).apiV2) appendKeyspaceFields(w, out);
+  const ensureContextField = changetype<MessageDesc>(d).ensureContextField;
   if (ensureContextField != 0 && !seenContext && request && changetype<Walk>(w).apiV2) {
     // No Context at all would reach TiKV as an API-v1 request; give it the tenant's.
     const body = changetype<Writer>(out).beginNested(ensureContextField);
@@ -328,12 +493,9 @@ function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, de
   return OK;
 }
 
-/** kvrpcpb.Context api_version(21) = V2 and keyspace_id(32) = the tenant's id. */
-function appendKeyspaceFields(w: usize, out: usize): void {
-  changetype<Writer>(out).tag(21, WT_VARINT);
-  changetype<Writer>(out).varint(2);
-  changetype<Writer>(out).tag(32, WT_VARINT);
-  changetype<Writer>(out).varint(<u64>changetype<Walk>(w).ks.id);
+/** kvrpcpb.Context api_version(21) = V2 and keyspace_id(32) = the tenant's id (bytes made once per Keyspace). */
+@inline function appendKeyspaceFields(w: usize, out: usize): void {
+  changetype<Writer>(out).bytes(changetype<Walk>(w).ctxPtr, changetype<Walk>(w).ctxLen);
 }
 
 /**

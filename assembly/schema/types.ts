@@ -85,6 +85,17 @@ export const KIND_TXN: u8 = 1;
 export const KIND_RAW: u8 = 2;
 export const KIND_ETCD: u8 = 3;
 
+/**
+ * MessageDesc.plan() bits: what the walk can leave out for a message. PLAN_READY: computed.
+ * PLAN_PLAIN: the prefix kind is inherited and nothing happens after the last field (no range,
+ * buckets, required or matched field, lock notes, keyspace fields to append, keyless form).
+ * PLAN_CONTEXT: every rule is a keyspace field numbered below 64 and the message re-appends
+ * the tenant's (kvrpcpb.Context): proto/rewrite.ts walkContext, a loop that only skips fields.
+ */
+export const PLAN_READY: u8 = 1;
+export const PLAN_PLAIN: u8 = 2;
+export const PLAN_CONTEXT: u8 = 4;
+
 export class MessageDesc {
   /**
    * The rules, as parallel primitive tables (built once; the walk reads them through the raw
@@ -96,7 +107,7 @@ export class MessageDesc {
   private flagsArr: StaticArray<u8> = new StaticArray<u8>(0);
   /** Raw child pointers; the children are kept alive by `children`. */
   private childArr: StaticArray<usize> = new StaticArray<usize>(0);
-  /** Field numbers below 64: index of their first rule + 1, 0 = none. */
+  /** Field numbers below 64: (index of their first rule + 1) | action << 24, 0 = none. */
   private slotArr: StaticArray<i32> = new StaticArray<i32>(64);
   children: Array<MessageDesc | null> = new Array<MessageDesc | null>();
   count: i32 = 0;
@@ -155,6 +166,36 @@ export class MessageDesc {
   name: string;
   constructor(name: string) { this.name = name; }
 
+  /** PLAN_* bits, 0 until plan() ran (on the first walk, when the builder is done). */
+  planBits: u8 = 0;
+  /** PLAN_CONTEXT: bit n set for each keyspace field number n. */
+  keyspaceMask: u64 = 0;
+
+  /** Computes planBits and keyspaceMask from the rules; returns planBits. */
+  plan(): u8 {
+    let bits = PLAN_READY;
+    if (this.kind == KIND_INHERIT && this.keylessLock == KEYLESS_NONE && this.rangeKind == RANGE_NONE &&
+        this.rangeReverse == 0 && this.bucketField == 0 && this.requireField == 0 && this.matchField == 0 &&
+        !this.recordLock && !this.setKeyspace && this.ensureContextField == 0) {
+      bits |= PLAN_PLAIN;
+    }
+    let onlyKeyspace = this.count > 0 && this.setKeyspace && !this.strict && !this.hasLarge;
+    let mask: u64 = 0;
+    for (let i = 0; i < this.count && onlyKeyspace; i++) {
+      const num = load<u32>(this.numsPtr + (<usize>i << 2));
+      if (this.actAt(i) != ACT_KEYSPACE_FIELD || num >= 64) onlyKeyspace = false;
+      else mask |= (<u64>1) << <u64>num;
+    }
+    if (onlyKeyspace && this.kind == KIND_INHERIT && this.keylessLock == KEYLESS_NONE && this.rangeKind == RANGE_NONE &&
+        this.bucketField == 0 && this.requireField == 0 && this.matchField == 0 && !this.recordLock &&
+        this.ensureContextField == 0) {
+      bits |= PLAN_CONTEXT;
+      this.keyspaceMask = mask;
+    }
+    this.planBits = bits;
+    return bits;
+  }
+
   /** True when some rule has a field number of 64 or more (looked up in the rule tables). */
   hasLarge: bool = false;
 
@@ -180,7 +221,7 @@ export class MessageDesc {
     const n = i + 1;
     if (num < 64) {
       const sp = this.slotPtr + (<usize>num << 2);
-      if (load<i32>(sp) == 0) store<i32>(sp, n);
+      if (load<i32>(sp) == 0) store<i32>(sp, n | (<i32>act << 24));
     } else {
       this.hasLarge = true;
     }
