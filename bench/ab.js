@@ -37,17 +37,24 @@ for (const w of buildWorkloads()) {
     outputs.push(core.output(h));
     const outP = core.ex.alloc(fr.length + 64) >>> 0;
     run[k] = (n) => { for (let i = 0; i < n; i++) core.ex.push(h, p, fr.length, 0); };
-    if (k === 'new') run.memcpy = (n) => { for (let i = 0; i < n; i++) core.ex.copyBench(p, fr.length, outP); };
+    if (k === 'new') {
+      run.memcpy = (n) => { for (let i = 0; i < n; i++) core.ex.copyBench(p, fr.length, outP); };
+      if (typeof core.ex.scanBench === 'function') {
+        if (core.ex.scanBench(h, p, fr.length) !== 0) throw new Error(`${w.name}: scan failed`);
+        run.scan = (n) => { for (let i = 0; i < n; i++) core.ex.scanBench(h, p, fr.length); };
+      }
+    }
   }
   if (!outputs[0].equals(outputs[1])) throw new Error(`${w.name}: outputs differ between the builds`);
-  const t = { base: [], new: [], memcpy: [] };
+  const t = { base: [], new: [], memcpy: [], scan: [] };
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 ? ['new', 'base'] : ['base', 'new'];
     for (const k of order) t[k].push(L.timeIt(run[k], TARGET_MS));
     t.memcpy.push(L.timeIt(run.memcpy, TARGET_MS / 3));
+    if (run.scan) t.scan.push(L.timeIt(run.scan, TARGET_MS / 3));
   }
   const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, L.median(v)]));
   rows.push([w.name, L.fmt(fr.length), L.fmtNs(m.base), L.fmtNs(m.new), L.ratio(m.new, m.base), L.fmtNs(m.memcpy),
-    L.ratio(m.base, m.memcpy), L.ratio(m.new, m.memcpy)]);
+    L.ratio(m.base, m.memcpy), L.ratio(m.new, m.memcpy), run.scan ? L.fmtNs(m.scan) : '-', run.scan ? L.ratio(m.new, m.scan) : '-']);
 }
-console.log(L.table(['workload', 'bytes', 'base', 'new', 'new/base', 'memcpy', 'base/memcpy', 'new/memcpy'], rows));
+console.log(L.table(['workload', 'bytes', 'base', 'new', 'new/base', 'memcpy', 'base/memcpy', 'new/memcpy', 'parse only (new)', 'new/parse'], rows));

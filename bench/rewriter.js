@@ -84,13 +84,17 @@ function rewriterTable(core) {
       ? (n) => { for (let i = 0; i < n; i++) for (let o = 0; o < fr.length; o += chunk) ex.push(h, p + o, Math.min(chunk, fr.length - o), 0); }
       : (n) => { for (let i = 0; i < n; i++) ex.push(h, p, fr.length, 0); };
     const copyAll = (n) => { for (let i = 0; i < n; i++) ex.copyBench(p, fr.length, outP); };
+    // The parse floor: the same traversal of the whole frame with nothing written (scanBench).
+    if (ex.scanBench(h, p, fr.length) !== 0) throw new Error(`${w.name}: the parse-only walk failed`);
+    const scanAll = (n) => { for (let i = 0; i < n; i++) ex.scanBench(h, p, fr.length); };
     const jsDst = Buffer.allocUnsafe(fr.length);
     const jsCopy = (n) => { for (let i = 0; i < n; i++) fr.copy(jsDst); };
     const pb = (n) => { for (let i = 0; i < n; i++) w.type.encode(w.type.decode(w.msg)).finish(); };
-    const t = { filter: [], memcpy: [], jscopy: [], pbjs: [] };
+    const t = { filter: [], memcpy: [], scan: [], jscopy: [], pbjs: [] };
     for (let r = 0; r < ROUNDS; r++) {
       t.filter.push(L.timeIt(pushAll, TARGET_MS));
       t.memcpy.push(L.timeIt(copyAll, TARGET_MS / 3));
+      t.scan.push(L.timeIt(scanAll, TARGET_MS / 3));
       t.jscopy.push(L.timeIt(jsCopy, TARGET_MS / 3));
       t.pbjs.push(L.timeIt(pb, TARGET_MS));
     }
@@ -102,12 +106,13 @@ function rewriterTable(core) {
     results[label] = { bytes: fr.length, ...m, spread: L.spread(t.filter) };
     rows.push([
       label, `${w.request ? 'req' : 'resp'}`, L.fmt(fr.length), L.fmtNs(m.filter), L.fmt(fr.length / m.filter * 1e3, 0),
-      L.fmtNs(m.memcpy), L.fmtNs(m.jscopy), L.fmtNs(m.pbjs),
-      L.ratio(m.filter, m.memcpy), L.ratio(m.pbjs, m.filter), `±${(results[label].spread * 50).toFixed(0)} %`,
+      L.fmtNs(m.memcpy), L.fmtNs(m.scan), L.fmtNs(m.jscopy), L.fmtNs(m.pbjs),
+      L.ratio(m.filter, m.memcpy), L.ratio(m.scan, m.memcpy), L.ratio(m.filter, m.scan), L.ratio(m.pbjs, m.filter),
+      `±${(results[label].spread * 50).toFixed(0)} %`,
     ]);
   }
   const text = L.table(
-    ['workload', 'dir', 'frame bytes', 'filter ns/msg', 'filter MB/s', 'wasm memcpy', 'JS Buffer copy', 'protobufjs dec+enc', 'filter / memcpy', 'protobufjs / filter', 'filter spread'],
+    ['workload', 'dir', 'frame bytes', 'filter ns/msg', 'filter MB/s', 'wasm memcpy', 'parse only', 'JS Buffer copy', 'protobufjs dec+enc', 'filter / memcpy', 'parse / memcpy', 'filter / parse', 'protobufjs / filter', 'filter spread'],
     rows);
   return { text, results };
 }
@@ -220,7 +225,9 @@ async function main() {
   L.report('1a. Rewriter core in wasm (Node V8), per message, median of ' + ROUNDS + ' runs',
     `Workloads per shared/reference/perf-reliability.md §A5; tenant keyspace 1 (api-v2). "filter" = DirectionRewriter.push of one ` +
     `whole gRPC frame (frame decode + schema walk + rewrite + new frame header), output verified with protobufjs before timing. ` +
-    `"wasm memcpy" = memory.copy of the same frame inside the same module (copyBench); "protobufjs dec+enc" = decode + encode of ` +
+    `"wasm memcpy" = memory.copy of the same frame inside the same module (copyBench); "parse only" = the same walk over the ` +
+    `same frame reading every tag and skipping every body, entering the same embedded messages, writing nothing (scanBench: ` +
+    `the floor of any rewriter that must find every key field of a protobuf message); "protobufjs dec+enc" = decode + encode of ` +
     `the same message with protobufjs 7 in the same process. MB/s = input frame bytes / time.\n\n` + r1.text);
   const r2 = await hostTable();
   L.report('1b. Full filter per call in the JS proxy-wasm host (same V8), median of ' + ROUNDS + ' runs',

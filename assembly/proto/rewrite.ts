@@ -15,7 +15,7 @@ import {
   ACT_REGION_KEY, ACT_KEYSPACE_ID, ACT_RANGE_START, ACT_RANGE_END, ACT_BUCKET_KEY, ACT_API_V2_ONLY,
   ACT_KEYSPACE_MATCH, ACT_KEY_UNDER, ACT_END_UNDER, ACT_SCOPED_ID, ACT_CARRY_ZERO, ACT_CLAMP_CARRIED,
   KEYLESS_NONE, FLAG_FILTER, RANGE_RAW, RANGE_REGION, RANGE_ETCD, KIND_INHERIT, KIND_TXN, KIND_RAW, KIND_ETCD,
-  PLAN_PLAIN, PLAN_CONTEXT,
+  PLAN_PLAIN, PLAN_CONTEXT, PLAN_RAW_RANGE,
 } from "../schema/types";
 import { Keyspace, MODE_API_V2 } from "../keyspace/keyspace";
 import { hasPrefix, compareBytes, encodeRegionKey, decodeRegionKey, encodedRegionKeyLen } from "../keyspace/codec";
@@ -219,6 +219,9 @@ function rewriteDesc(w: usize, d: usize, start: usize, end: usize, out: usize, d
     return walkContext(w, changetype<MessageDesc>(d).keyspaceMask, start, end, out);
   }
   if ((bits & PLAN_PLAIN) != 0) return walkFields(w, d, start, end, out, depth, true);
+  if ((bits & PLAN_RAW_RANGE) != 0 && changetype<Walk>(w).request) {
+    return walkRawRange(w, changetype<MessageDesc>(d).rangeStart, changetype<MessageDesc>(d).rangeEnd, start, end, out);
+  }
   const savedKind = changetype<Walk>(w).kind;
   const kind = changetype<MessageDesc>(d).kind;
   if (kind != KIND_INHERIT && kind != savedKind) changetype<Walk>(w).setKind(kind);
@@ -240,6 +243,45 @@ function rewriteDesc(w: usize, d: usize, start: usize, end: usize, out: usize, d
  * table, in a loop that only reads tags and skips values: a Context is ~10 fields, and it
  * comes with every TiKV request (the 128-Get batch is 128 Contexts).
  */
+/**
+ * A forward raw range in a request (PLAN_RAW_RANGE: kvrpcpb.KeyRange, coprocessor.KeyRange):
+ * other fields copied in runs, then start = P‖start and end = P‖end, or N for an empty end
+ * (client-go encodeRange). walkFields + emitRange give the same bytes and errors; this is
+ * their loop without the rule dispatch, for the ranges of every coprocessor request.
+ */
+function walkRawRange(w: usize, fs: u32, fe: u32, start: usize, end: usize, out: usize): i32 {
+  let pos = start;
+  let runStart = start;
+  let rs: usize = 0, rsn: usize = 0, re: usize = 0, ren: usize = 0;
+  while (pos < end) {
+    const fieldStart = pos;
+    const tag = rdTag(pos, end);
+    if (tag == 0) return rdErr;
+    pos = rdPos;
+    const num = tag >> 3;
+    const wt = tag & 7;
+    if (num != fs && num != fe) {
+      pos = skipBody(pos, end, wt);
+      if (pos == 0) return rdErr;
+      continue;
+    }
+    if (fieldStart > runStart) changetype<Writer>(out).bytes(runStart, fieldStart - runStart);
+    if (wt != WT_LEN) return ERR_WIRE_TYPE;
+    const n = rdLength(pos, end);
+    if (rdErr != OK) return rdErr;
+    if (num == fs) { rs = rdPos; rsn = n; } else { re = rdPos; ren = n; }
+    pos = rdPos + n;
+    runStart = pos;
+  }
+  if (pos > runStart) changetype<Writer>(out).bytes(runStart, pos - runStart);
+  const pfx = changetype<Walk>(w).pfx, pfxLen = changetype<Walk>(w).pfxLen;
+  changetype<Writer>(out).prefixedField(fs, pfx, pfxLen, rs, rsn);
+  if (ren == 0) changetype<Writer>(out).prefixedField(fe, changetype<Walk>(w).end, changetype<Walk>(w).endLen, 0, 0);
+  else changetype<Writer>(out).prefixedField(fe, pfx, pfxLen, re, ren);
+  changetype<Walk>(w).keys += 2;
+  return OK;
+}
+
 function walkContext(w: usize, mask: u64, start: usize, end: usize, out: usize): i32 {
   let pos = start;
   let runStart = start;
@@ -341,13 +383,26 @@ function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, de
       changetype<Writer>(out).endNested(body);
       continue;
     }
-    if (act == ACT_KEY && request && changetype<Walk>(w).kind != KIND_ETCD) {
+    if (act == ACT_KEY && changetype<Walk>(w).kind != KIND_ETCD) {
+      // A data key (the bulk of BatchGet, Prewrite, Scan): P‖k out, or k with P checked and
+      // stripped back (key() has the same rules for the rare forms).
       if (wt != WT_LEN) return ERR_WIRE_TYPE;
       const n = rdLength(pos, end);
       if (rdErr != OK) return rdErr;
       const v = rdPos;
       pos = v + n;
-      changetype<Writer>(out).lenField2(num, changetype<Walk>(w).pfx, changetype<Walk>(w).pfxLen, v, n);
+      const pfx = changetype<Walk>(w).pfx, pfxLen = changetype<Walk>(w).pfxLen;
+      if (request) {
+        changetype<Writer>(out).prefixedField(num, pfx, pfxLen, v, n);
+        changetype<Walk>(w).keys++;
+        continue;
+      }
+      if (n == 0) { changetype<Writer>(out).bytes(fieldStart, v - fieldStart); continue; }
+      if (!hasPrefix(v, n, changetype<Walk>(w).chk, changetype<Walk>(w).chkLen)) {
+        if ((changetype<MessageDesc>(d).flagsAt(idx) & FLAG_FILTER) != 0) { changetype<Walk>(w).filtered++; continue; }
+        return ERR_OUT_OF_KEYSPACE;
+      }
+      changetype<Writer>(out).prefixedField(num, 0, 0, v + pfxLen, n - pfxLen);
       changetype<Walk>(w).keys++;
       continue;
     }
@@ -817,6 +872,39 @@ function emitBuckets(w: usize, num: u32, out: usize): i32 {
     } else {
       changetype<Walk>(w).filtered++;
     }
+  }
+  return OK;
+}
+
+/**
+ * The parse floor of the walk, for the benchmark (bench/rewriter.js, testing/entry.ts
+ * scanBench): the same traversal of [start, end) with table `d` (every tag read, every body
+ * skipped, every embedded message with rules entered) with nothing written and no rule
+ * applied. Returns OK or the first wire-format error.
+ */
+export function scanMessage(d: usize, start: usize, end: usize, depth: i32): i32 {
+  if (depth > MAX_DEPTH) return ERR_DEPTH;
+  const slotPtr = changetype<MessageDesc>(d).slotPtr;
+  let pos = start;
+  while (pos < end) {
+    const tag = rdTag(pos, end);
+    if (tag == 0) return rdErr;
+    pos = rdPos;
+    const num = tag >> 3;
+    const wt = tag & 7;
+    let slot: u32 = 0;
+    if (num < 64 && slotPtr != 0) slot = load<u32>(slotPtr + (<usize>num << 2));
+    if (slot != 0 && <u8>(slot >> 24) == ACT_MSG && wt == WT_LEN) {
+      const n = rdLength(pos, end);
+      if (rdErr != OK) return rdErr;
+      const v = rdPos;
+      pos = v + n;
+      const st = scanMessage(changetype<MessageDesc>(d).childAt(<i32>(slot & 0xffffff) - 1), v, pos, depth + 1);
+      if (st != OK) return st;
+      continue;
+    }
+    pos = skipBody(pos, end, wt);
+    if (pos == 0) return rdErr;
   }
   return OK;
 }

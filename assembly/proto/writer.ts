@@ -98,6 +98,26 @@ export class Writer {
   }
 
   /**
+   * lenField2 for the common short case, inline: a one-byte tag (field < 16), a body under
+   * 128 bytes and room in the buffer write tag, length, a and b with plain stores (a is a
+   * 4-byte API-v2 prefix or nothing); anything else goes through lenField2.
+   */
+  @inline prefixedField(field: u32, a: usize, an: usize, b: usize, bn: usize): void {
+    const total = an + bn;
+    const p = this.ptr + this.len;
+    if (field < 16 && total < 0x80 && this.len + total + 2 <= this.cap) {
+      store<u8>(p, <u8>((field << 3) | WT_LEN));
+      store<u8>(p + 1, <u8>total);
+      if (an == 4) store<u32>(p + 2, load<u32>(a));
+      else copyDisjoint(p + 2, a, an);
+      copyDisjoint(p + 2 + an, b, bn);
+      this.len += total + 2;
+      return;
+    }
+    this.lenField2(field, a, an, b, bn);
+  }
+
+  /**
    * Starts a nested length-delimited field whose length is not yet known: writes the tag and
    * reserves one byte. Returns the mark to pass to endNested.
    */

@@ -95,6 +95,8 @@ export const KIND_ETCD: u8 = 3;
 export const PLAN_READY: u8 = 1;
 export const PLAN_PLAIN: u8 = 2;
 export const PLAN_CONTEXT: u8 = 4;
+/** PLAN_RAW_RANGE: the only rules are a forward RANGE_RAW's start and end (kvrpcpb/coprocessor KeyRange): proto/rewrite.ts walkRawRange. */
+export const PLAN_RAW_RANGE: u8 = 8;
 
 export class MessageDesc {
   /**
@@ -191,6 +193,11 @@ export class MessageDesc {
         this.ensureContextField == 0) {
       bits |= PLAN_CONTEXT;
       this.keyspaceMask = mask;
+    }
+    if (this.count == 2 && this.rangeKind == RANGE_RAW && this.rangeReverse == 0 && !this.strict && !this.hasLarge &&
+        this.kind == KIND_INHERIT && this.keylessLock == KEYLESS_NONE && this.bucketField == 0 && this.requireField == 0 &&
+        this.matchField == 0 && !this.recordLock && !this.setKeyspace && this.ensureContextField == 0) {
+      bits |= PLAN_RAW_RANGE;
     }
     this.planBits = bits;
     return bits;

@@ -4,6 +4,7 @@
 // Its only imports are abort and the lock ledger's store (testing/ledger-store.ts).
 import { parseConfig, Config } from "../config/config";
 import { DirectionRewriter } from "../filter/direction";
+import { scanMessage } from "../proto/rewrite";
 import { lookupMethod, Method, POLICY_REWRITE, POLICY_DENY } from "../schema/methods";
 import { Writer } from "../proto/writer";
 import { encodeRegionKey, decodeRegionKey } from "../keyspace/codec";
@@ -132,4 +133,13 @@ export { OK };
 export function copyBench(src: usize, n: usize, out: usize): usize {
   memory.copy(out, src, n);
   return n;
+}
+
+/**
+ * Benchmark baseline: the parse floor of the walk for call `handle` over one frame at p
+ * (5-byte header, then the message): proto/rewrite.ts scanMessage, the same traversal with
+ * nothing written. Returns its status.
+ */
+export function scanBench(handle: i32, p: usize, n: usize): i32 {
+  return scanMessage(changetype<usize>(open.get(handle).desc), p + 5, p + n, 0);
 }
