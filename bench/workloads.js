@@ -87,6 +87,12 @@ function buildWorkloads() {
   add('batch128', 'BatchCommands request, 128 Gets', '/tikvpb.Tikv/BatchCommands', true, T.BatchCommandsRequest,
     { requests: reqs, request_ids: ids, client_send_time_ns: 1732000000000000000 });
 
+  // The answer to batch128 (what the Envoy part sends back): 128 GetResponses, 64-byte values, no keys.
+  const resps = [];
+  for (let i = 0; i < 128; i++) resps.push({ Get: { value: Buffer.alloc(64, 0x61 + (i % 26)), commit_ts: 449622302580195329 + i } });
+  add('batch128resp', 'BatchCommands response, 128 GetResponses (64 B values)', '/tikvpb.Tikv/BatchCommands', false, T.BatchCommandsResponse,
+    { responses: resps, request_ids: ids, transport_layer_load: 0 });
+
   // ~16 KiB of mutations (DefTxnCommitBatchSize): row Puts with ~100-byte values plus their index entries.
   const muts = [];
   const secondaries = [];

@@ -4,7 +4,7 @@
 import { FrameReader, FRAME, NEED_MORE, writeFrameHeader } from "../grpc/frame";
 import { Writer } from "../proto/writer";
 import { OK, ERR_FRAME_TRUNCATED } from "../proto/status";
-import { Walk, rewriteMessage } from "../proto/rewrite";
+import { Walk, rewriteMessage, unchangedResponse } from "../proto/rewrite";
 import { MessageDesc } from "../schema/types";
 import { Keyspace } from "../keyspace/keyspace";
 import { commitNotes, discardNotes } from "../locks/ledger";
@@ -42,6 +42,12 @@ export class DirectionRewriter {
       const st = fr.next();
       if (st == NEED_MORE) break;
       if (st != FRAME) return this.fail(st);
+      if (!this.walk.request && unchangedResponse(changetype<usize>(this.desc), fr.framePtr, fr.framePtr + fr.frameLen, 0)) {
+        // Nothing in it to check or strip (proto/rewrite.ts unchangedResponse): the frame as it came.
+        out.bytes(fr.framePtr - 5, fr.frameLen + 5);
+        this.framesRewritten++;
+        continue;
+      }
       const headerAt = out.len;
       out.ensure(5);
       out.len += 5;

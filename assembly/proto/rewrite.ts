@@ -877,6 +877,53 @@ function emitBuckets(w: usize, num: u32, out: usize): i32 {
 }
 
 /**
+ * True when the walk of the response [start, end) with table `d` is certain to give the same
+ * bytes and OK: every message on the way is PLAN_PLAIN (nothing after its last field), no
+ * field has a rule except embedded messages (entered the same way), a strict message (a
+ * oneof wrapper) has no unknown field, and the wire format is valid. Then the response goes
+ * out as it came (DirectionRewriter.push) instead of being rebuilt byte for byte: the common
+ * case for BatchCommands answers to Get, Commit, Prewrite, PessimisticLock without errors.
+ * False means "walk it": any key, any other rule, any error (the walk reports it exactly).
+ * Stops at the first field with a rule, so a response with keys costs only its first fields.
+ */
+export function unchangedResponse(d: usize, start: usize, end: usize, depth: i32): bool {
+  if (depth > MAX_DEPTH) return false;
+  let bits = changetype<MessageDesc>(d).planBits;
+  if (bits == 0) bits = changetype<MessageDesc>(d).plan();
+  if ((bits & PLAN_PLAIN) == 0) return false;
+  const slotPtr = changetype<MessageDesc>(d).slotPtr;
+  const strict = changetype<MessageDesc>(d).strict;
+  const hasLarge = changetype<MessageDesc>(d).hasLarge;
+  let pos = start;
+  while (pos < end) {
+    const tag = rdTag(pos, end);
+    if (tag == 0) return false;
+    pos = rdPos;
+    const num = tag >> 3;
+    const wt = tag & 7;
+    let slot: u32 = 0;
+    if (num < 64) {
+      if (slotPtr != 0) slot = load<u32>(slotPtr + (<usize>num << 2));
+    } else if (hasLarge) {
+      slot = largeSlot(d, num);
+    }
+    if (slot == 0) {
+      if (strict) return false;
+      pos = skipBody(pos, end, wt);
+      if (pos == 0) return false;
+      continue;
+    }
+    if (<u8>(slot >> 24) != ACT_MSG || wt != WT_LEN) return false;
+    const n = rdLength(pos, end);
+    if (rdErr != OK) return false;
+    const v = rdPos;
+    pos = v + n;
+    if (!unchangedResponse(changetype<MessageDesc>(d).childAt(<i32>(slot & 0xffffff) - 1), v, pos, depth + 1)) return false;
+  }
+  return true;
+}
+
+/**
  * The parse floor of the walk, for the benchmark (bench/rewriter.js, testing/entry.ts
  * scanBench): the same traversal of [start, end) with table `d` (every tag read, every body
  * skipped, every embedded message with rules entered) with nothing written and no rule
@@ -893,7 +940,11 @@ export function scanMessage(d: usize, start: usize, end: usize, depth: i32): i32
     const num = tag >> 3;
     const wt = tag & 7;
     let slot: u32 = 0;
-    if (num < 64 && slotPtr != 0) slot = load<u32>(slotPtr + (<usize>num << 2));
+    if (num < 64) {
+      if (slotPtr != 0) slot = load<u32>(slotPtr + (<usize>num << 2));
+    } else if (changetype<MessageDesc>(d).hasLarge) {
+      slot = largeSlot(d, num);
+    }
     if (slot != 0 && <u8>(slot >> 24) == ACT_MSG && wt == WT_LEN) {
       const n = rdLength(pos, end);
       if (rdErr != OK) return rdErr;
