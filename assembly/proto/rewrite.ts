@@ -210,6 +210,11 @@ export function rewriteMessage(w: Walk, desc: MessageDesc, start: usize, end: us
   return rewriteDesc(changetype<usize>(w), changetype<usize>(desc), start, end, changetype<usize>(out), depth);
 }
 
+/** rewriteMessage on raw pointers to the Walk, the table and the Writer (no retain/release per call). */
+export function rewriteRaw(w: usize, d: usize, start: usize, end: usize, out: usize, depth: i32): i32 {
+  return rewriteDesc(w, d, start, end, out, depth);
+}
+
 /** rewriteMessage with the table as a raw pointer (tables live as long as the VM's schema). */
 function rewriteDesc(w: usize, d: usize, start: usize, end: usize, out: usize, depth: i32): i32 {
   if (depth > MAX_DEPTH) return ERR_DEPTH;
