@@ -142,8 +142,10 @@ async function checkOneCall(port, wl) {
 }
 
 async function main() {
-  const { startEnvoy, tidbNode, NOOP_WASM, DEFAULT_WASM } = require('../test/harness/envoy');
-  for (const f of [NOOP_WASM, DEFAULT_WASM]) if (!fs.existsSync(f)) throw new Error(`${f} missing: npm run build`);
+  const { startEnvoy, tidbNode, NOOP_WASM, DEFAULT_WASM, ROOT } = require('../test/harness/envoy');
+  // (d): reads and writes back every body chunk through the VM, nothing else (assembly/copybody.ts).
+  const COPYBODY_WASM = path.join(ROOT, 'dist', 'tidb-mesh-copybody.wasm');
+  for (const f of [NOOP_WASM, DEFAULT_WASM, COPYBODY_WASM]) if (!fs.existsSync(f)) throw new Error(`${f} missing: npm run build`);
   const h2load = ensureH2load();
   const upstreamBin = ensureUpstream();
   const h2v = (sh(h2load, ['--version']).stdout || '').trim().split('\n')[0];
@@ -180,15 +182,16 @@ async function main() {
     envoys.a = await startEnvoy({ ...common, wasm: null });
     envoys.b = await startEnvoy({ ...common, wasm: NOOP_WASM });
     envoys.c = await startEnvoy({ ...common, wasm: DEFAULT_WASM });
-    for (const k of ['a', 'b', 'c']) for (const w of workloads) await checkOneCall(envoys[k].port, w);
+    envoys.d = await startEnvoy({ ...common, wasm: COPYBODY_WASM });
+    for (const k of ['a', 'b', 'c', 'd']) for (const w of workloads) await checkOneCall(envoys[k].port, w);
     const before = await upstreamStats(up.port);
 
-    const configs = ['a', 'b', 'c'];
+    const configs = ['a', 'b', 'd', 'c'];
     for (const w of workloads) {
-      results[w.name] = { a: [], b: [], c: [] };
+      results[w.name] = { a: [], b: [], c: [], d: [] };
       for (let r = 0; r < ROUNDS; r++) {
         // Rotate the order every round so drift on a shared machine does not favour one set-up.
-        const order = configs.slice(r % 3).concat(configs.slice(0, r % 3));
+        const order = configs.slice(r % configs.length).concat(configs.slice(0, r % configs.length));
         for (const k of order) {
           const s0 = await upstreamStats(up.port);
           const res = await runLoad(h2load, envoys[k].port, w, dir, `${k}-${r}`);
@@ -220,23 +223,27 @@ async function main() {
   const summary = {};
   for (const w of workloads) {
     const med = {};
-    for (const k of ['a', 'b', 'c']) {
+    for (const k of ['a', 'b', 'd', 'c']) {
       const xs = results[w.name][k];
       med[k] = { p50: L.median(xs.map((x) => x.p50)), p99: L.median(xs.map((x) => x.p99)), rps: L.median(xs.map((x) => x.rps)),
         n: xs.reduce((s, x) => s + x.upstreamOk, 0) };
     }
     summary[w.name] = med;
-    const lbl = { a: '(a) Envoy, no wasm', b: '(b) Envoy + no-op wasm', c: '(c) Envoy + tidb-mesh' };
-    for (const k of ['a', 'b', 'c']) {
+    const lbl = { a: '(a) Envoy, no wasm', b: '(b) Envoy + no-op wasm', d: '(d) Envoy + body-copy wasm', c: '(c) Envoy + tidb-mesh' };
+    for (const k of ['a', 'b', 'd', 'c']) {
       rows.push([k === 'a' ? w.name : '', lbl[k], `${L.fmt(med[k].p50)} µs`, `${L.fmt(med[k].p99)} µs`, L.fmt(med[k].rps), L.fmt(med[k].n)]);
     }
     rows.push(['', 'c / b', L.ratio(med.c.p50, med.b.p50), L.ratio(med.c.p99, med.b.p99), L.ratio(med.c.rps, med.b.rps), '']);
     rows.push(['', 'c / a', L.ratio(med.c.p50, med.a.p50), L.ratio(med.c.p99, med.a.p99), L.ratio(med.c.rps, med.a.rps), '']);
+    rows.push(['', 'c / d', L.ratio(med.c.p50, med.d.p50), L.ratio(med.c.p99, med.d.p99), L.ratio(med.c.rps, med.d.rps), '']);
+    rows.push(['', 'd / b', L.ratio(med.d.p50, med.b.p50), L.ratio(med.d.p99, med.b.p99), L.ratio(med.d.rps, med.b.rps), '']);
   }
   const text = `Envoy ${envoyV}, --concurrency 1; ${h2v}; ${CONNECTIONS} connections x ${STREAMS_PER_CONN} streams (${CONNECTIONS * STREAMS_PER_CONN} in flight), ` +
     `${DURATION} s per run after ${WARMUP} s warm-up, median of ${ROUNDS} rounds (order rotated each round). Load generator, Envoy and the ` +
     `test upstream share the machine. Every request the upstream received was byte-identical to the expected frame (the rewritten one for c), ` +
-    `every run received exactly one expected response frame per request, no failed or errored requests.` +
+    `every run received exactly one expected response frame per request, no failed or errored requests. (d) reads every body ` +
+    `chunk into the VM and writes it back unchanged (assembly/copybody.ts): d / b is what moving the bytes across the ` +
+    `proxy-wasm ABI costs any body-rewriting filter, c / d what tidb-mesh adds to that.` +
     (notes.length ? ` Set-up: ${notes.join('; ')}.` : '') + '\n\n' +
     L.table(['workload', 'set-up', 'p50', 'p99', 'req/s', 'requests checked at upstream'], rows);
   L.report(`2. Through Envoy (h2load), median of ${ROUNDS} rounds`, text);

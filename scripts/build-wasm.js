@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the optimized release filter at dist/tidb-mesh.wasm and writes its sha256 to
 // dist/tidb-mesh.wasm.sha256 (the value WasmPlugin.spec.sha256 expects). Also builds
-// dist/tidb-mesh-noop.wasm, a pass-through filter on the same SDK, used as a benchmark baseline.
+// dist/tidb-mesh-noop.wasm, a pass-through filter on the same SDK, and
+// dist/tidb-mesh-copybody.wasm, which only copies bodies through the VM: benchmark baselines.
 'use strict';
 const { execFileSync } = require('child_process');
 const crypto = require('crypto');
@@ -34,6 +35,8 @@ const targets = [
   ['assembly/index.ts', 'dist/tidb-mesh.wasm', sdkAbort],
 ];
 if (fs.existsSync(path.join(root, 'assembly/noop.ts'))) targets.push(['assembly/noop.ts', 'dist/tidb-mesh-noop.wasm', sdkAbort]);
+// Baseline (d) of the Envoy benchmark: reads and writes back every body chunk, nothing else.
+if (fs.existsSync(path.join(root, 'assembly/copybody.ts'))) targets.push(['assembly/copybody.ts', 'dist/tidb-mesh-copybody.wasm', sdkAbort]);
 // The pure core for unit tests: no SDK, so the SDK's abort handler is not available.
 if (fs.existsSync(path.join(root, 'assembly/testing/entry.ts'))) targets.push(['assembly/testing/entry.ts', 'dist/tidb-mesh-core.wasm', []]);
 // The pure PD-HTTP module for its unit tests (test/pdhttp), the same way.
