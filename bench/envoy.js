@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Benchmark 2: through a real Envoy at fixed concurrency for a fixed time, unary KvGet and
 // BatchCommands streams (one 128-Get request frame and its 128-response frame per stream),
-// in three set-ups measured in the same run, rounds interleaved:
+// in four set-ups measured in the same run, rounds interleaved:
 //   (a) Envoy without wasm, (b) Envoy + a no-op wasm filter on the same SDK (dist/tidb-mesh-noop.wasm),
-//   (c) Envoy + tidb-mesh (dist/tidb-mesh.wasm).
+//   (c) Envoy + tidb-mesh (dist/tidb-mesh.wasm), (d) Envoy + a filter that only copies every body
+//   chunk through the VM (dist/tidb-mesh-copybody.wasm, assembly/copybody.ts).
 // Load: h2load (Debian nghttp2-client), installed here with apt-get if missing. h2load only
 // counts HTTP statuses, so correctness is checked three ways: the test upstream (bench/upstream,
 // not TiKV) compares every request body byte for byte with the bytes it must receive (the
-// original for a/b, the rewritten frame for c) and counts mismatches; h2load's received DATA
+// original for a/b/d, the rewritten frame for c) and counts mismatches; h2load's received DATA
 // bytes must equal requests x the expected response frame; and one call per set-up is
 // checked end to end (grpc-status 0, response frame) with a node:http2 client first.
 'use strict';
