@@ -15,7 +15,7 @@ import {
   ACT_REGION_KEY, ACT_KEYSPACE_ID, ACT_RANGE_START, ACT_RANGE_END, ACT_BUCKET_KEY, ACT_API_V2_ONLY,
   ACT_KEYSPACE_MATCH, ACT_KEY_UNDER, ACT_END_UNDER, ACT_SCOPED_ID, ACT_CARRY_ZERO, ACT_CLAMP_CARRIED,
   KEYLESS_NONE, FLAG_FILTER, RANGE_RAW, RANGE_REGION, RANGE_ETCD, KIND_INHERIT, KIND_TXN, KIND_RAW, KIND_ETCD,
-  PLAN_PLAIN, PLAN_CONTEXT, PLAN_RAW_RANGE,
+  PLAN_PLAIN, PLAN_CONTEXT, PLAN_RAW_RANGE, PLAN_ENSURE_CONTEXT,
 } from "../schema/types";
 import { Keyspace, MODE_API_V2 } from "../keyspace/keyspace";
 import { hasPrefix, compareBytes, encodeRegionKey, decodeRegionKey, encodedRegionKeyLen } from "../keyspace/codec";
@@ -223,7 +223,7 @@ function rewriteDesc(w: usize, d: usize, start: usize, end: usize, out: usize, d
   if ((bits & PLAN_CONTEXT) != 0 && changetype<Walk>(w).request && changetype<Walk>(w).apiV2) {
     return walkContext(w, changetype<MessageDesc>(d).keyspaceMask, start, end, out);
   }
-  if ((bits & PLAN_PLAIN) != 0) return walkFields(w, d, start, end, out, depth, true);
+  if ((bits & PLAN_PLAIN) != 0) return walkFields(w, d, start, end, out, depth, PLAN_PLAIN);
   if ((bits & PLAN_RAW_RANGE) != 0 && changetype<Walk>(w).request) {
     return walkRawRange(w, changetype<MessageDesc>(d).rangeStart, changetype<MessageDesc>(d).rangeEnd, start, end, out);
   }
@@ -235,7 +235,7 @@ function rewriteDesc(w: usize, d: usize, start: usize, end: usize, out: usize, d
   if (kl != KEYLESS_NONE && changetype<Walk>(w).request && !hasField(start, end, keysFieldOf(kl))) {
     st = rewriteKeyless(changetype<Walk>(w), changetype<MessageDesc>(d), start, end, changetype<Writer>(out), depth);
   } else {
-    st = walkFields(w, d, start, end, out, depth, false);
+    st = walkFields(w, d, start, end, out, depth, bits & PLAN_ENSURE_CONTEXT);
   }
   if (changetype<Walk>(w).kind != savedKind) changetype<Walk>(w).setKind(savedKind);
   return st;
@@ -317,10 +317,12 @@ const walkFrames: usize = __alloc(<usize>(MAX_DEPTH + 2) * FRAME_BYTES, 0);
 
 /**
  * The field loop. Fields without a rule are copied in runs; an embedded message (ACT_MSG) and
- * a request key (ACT_KEY) are handled in the loop, every other rule by rareField. `plain`
- * (PLAN_PLAIN): nothing to do after the last field.
+ * a request key (ACT_KEY) are handled in the loop, every other rule by rareField. `plan`:
+ * PLAN_PLAIN, nothing to do after the last field; PLAN_ENSURE_CONTEXT, at most the added
+ * Context; 0, finishMessage.
  */
-function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, depth: i32, plain: bool): i32 {
+function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, depth: i32, plan: u8): i32 {
+  const plain = plan != 0;
   const strict = changetype<MessageDesc>(d).strict;
   const slotPtr = changetype<MessageDesc>(d).slotPtr;
   const hasLarge = changetype<MessageDesc>(d).hasLarge;
@@ -416,7 +418,11 @@ function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, de
     pos = rdPos;
   }
   if (inRun) changetype<Writer>(out).bytes(runStart, pos - runStart);
-  if (plain) return OK;
+  if (plan == PLAN_PLAIN) return OK;
+  if (plan == PLAN_ENSURE_CONTEXT) {
+    if (ensureContextField != 0 && !seenContext && request && changetype<Walk>(w).apiV2) appendContext(w, ensureContextField, out);
+    return OK;
+  }
   return finishMessage(w, d, start, end, out, fr, seenRequired, seenContext);
 }
 
@@ -544,13 +550,15 @@ function finishMessage(w: usize, d: usize, start: usize, end: usize, out: usize,
   if (changetype<MessageDesc>(d).recordLock && !request) noteLock(start, end);
   if (changetype<MessageDesc>(d).setKeyspace && request && changetype<Walk>(w).apiV2) appendKeyspaceFields(w, out);
   const ensureContextField = changetype<MessageDesc>(d).ensureContextField;
-  if (ensureContextField != 0 && !seenContext && request && changetype<Walk>(w).apiV2) {
-    // No Context at all would reach TiKV as an API-v1 request; give it the tenant's.
-    const body = changetype<Writer>(out).beginNested(ensureContextField);
-    appendKeyspaceFields(w, out);
-    changetype<Writer>(out).endNested(body);
-  }
+  if (ensureContextField != 0 && !seenContext && request && changetype<Walk>(w).apiV2) appendContext(w, ensureContextField, out);
   return OK;
+}
+
+/** No Context at all would reach TiKV as an API-v1 request: field `num` gets the tenant's. */
+function appendContext(w: usize, num: u32, out: usize): void {
+  const body = changetype<Writer>(out).beginNested(num);
+  appendKeyspaceFields(w, out);
+  changetype<Writer>(out).endNested(body);
 }
 
 /** kvrpcpb.Context api_version(21) = V2 and keyspace_id(32) = the tenant's id (bytes made once per Keyspace). */

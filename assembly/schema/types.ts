@@ -97,6 +97,13 @@ export const PLAN_PLAIN: u8 = 2;
 export const PLAN_CONTEXT: u8 = 4;
 /** PLAN_RAW_RANGE: the only rules are a forward RANGE_RAW's start and end (kvrpcpb/coprocessor KeyRange): proto/rewrite.ts walkRawRange. */
 export const PLAN_RAW_RANGE: u8 = 8;
+/**
+ * PLAN_ENSURE_CONTEXT: what follows the last field is at most the added Context
+ * (ensureContext), as in every kvrpcpb request with only keys (GetRequest, BatchGetRequest,
+ * CommitRequest...): the walk checks that inline instead of in finishMessage. The prefix kind
+ * may be set (rewriteDesc handles it).
+ */
+export const PLAN_ENSURE_CONTEXT: u8 = 16;
 
 export class MessageDesc {
   /**
@@ -180,6 +187,11 @@ export class MessageDesc {
         this.rangeReverse == 0 && this.bucketField == 0 && this.requireField == 0 && this.matchField == 0 &&
         !this.recordLock && !this.setKeyspace && this.ensureContextField == 0) {
       bits |= PLAN_PLAIN;
+    }
+    if ((bits & PLAN_PLAIN) == 0 && this.keylessLock == KEYLESS_NONE && this.rangeKind == RANGE_NONE &&
+        this.rangeReverse == 0 && this.bucketField == 0 && this.requireField == 0 && this.matchField == 0 &&
+        !this.recordLock && !this.setKeyspace) {
+      bits |= PLAN_ENSURE_CONTEXT;
     }
     let onlyKeyspace = this.count > 0 && this.setKeyspace && !this.strict && !this.hasLarge;
     let mask: u64 = 0;
