@@ -350,13 +350,7 @@ function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, de
     pos = rdPos;
     const num = tag >> 3;
     const wt = tag & 7;
-    // The field's first rule: (index + 1) | action << 24, 0 for none (slot table below 64).
-    let slot: u32 = 0;
-    if (num < 64) {
-      if (slotPtr != 0) slot = load<u32>(slotPtr + (<usize>num << 2));
-    } else if (hasLarge) {
-      slot = largeSlot(d, num);
-    }
+    const slot = ruleSlot(d, slotPtr, hasLarge, num);
     if (slot == 0) {
       if (strict) return ERR_UNKNOWN_COMMAND;
       pos = skipBody(pos, end, wt);
@@ -424,6 +418,15 @@ function walkFields(w: usize, d: usize, start: usize, end: usize, out: usize, de
     return OK;
   }
   return finishMessage(w, d, start, end, out, fr, seenRequired, seenContext);
+}
+
+/**
+ * The first rule of field `num` of table d: (index + 1) | action << 24, 0 for none. Below 64
+ * it is one load from the slot table (MessageDesc.slotPtr), above a scan (largeSlot).
+ */
+@inline function ruleSlot(d: usize, slotPtr: usize, hasLarge: bool, num: u32): u32 {
+  if (num < 64) return slotPtr != 0 ? load<u32>(slotPtr + (<usize>num << 2)) : 0;
+  return hasLarge ? largeSlot(d, num) : 0;
 }
 
 /** The slot of a field numbered 64 or more: a scan of the rules. */
@@ -914,12 +917,7 @@ export function unchangedResponse(d: usize, start: usize, end: usize, depth: i32
     pos = rdPos;
     const num = tag >> 3;
     const wt = tag & 7;
-    let slot: u32 = 0;
-    if (num < 64) {
-      if (slotPtr != 0) slot = load<u32>(slotPtr + (<usize>num << 2));
-    } else if (hasLarge) {
-      slot = largeSlot(d, num);
-    }
+    const slot = ruleSlot(d, slotPtr, hasLarge, num);
     if (slot == 0) {
       if (strict) return false;
       pos = skipBody(pos, end, wt);
@@ -952,12 +950,7 @@ export function scanMessage(d: usize, start: usize, end: usize, depth: i32): i32
     pos = rdPos;
     const num = tag >> 3;
     const wt = tag & 7;
-    let slot: u32 = 0;
-    if (num < 64) {
-      if (slotPtr != 0) slot = load<u32>(slotPtr + (<usize>num << 2));
-    } else if (changetype<MessageDesc>(d).hasLarge) {
-      slot = largeSlot(d, num);
-    }
+    const slot = ruleSlot(d, slotPtr, changetype<MessageDesc>(d).hasLarge, num);
     if (slot != 0 && <u8>(slot >> 24) == ACT_MSG && wt == WT_LEN) {
       const n = rdLength(pos, end);
       if (rdErr != OK) return rdErr;
