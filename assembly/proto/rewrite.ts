@@ -121,24 +121,6 @@ function rdVarintSlow(p: usize, end: usize): u64 {
   return <usize>v;
 }
 
-/** Skips a field body; returns the position after it (valid when rdErr == OK). Inlined: it runs once per unruled field. */
-@inline function rdSkip(p: usize, end: usize, wt: u32): usize {
-  if (wt == WT_VARINT) { rdVarint(p, end); return rdPos; }
-  if (wt == WT_LEN) {
-    const n = rdLength(p, end);
-    return rdPos + n;
-  }
-  rdErr = OK;
-  if (wt == WT_I64) {
-    if (end - p < 8) { rdErr = ERR_TRUNCATED; return p; }
-    return p + 8;
-  }
-  if (wt == WT_I32) {
-    if (end - p < 4) { rdErr = ERR_TRUNCATED; return p; }
-    return p + 4;
-  }
-  return p;
-}
 
 // The field loops below (walkContext, walkFields) read tags and skip bodies with these two
 // inline helpers: positions stay in locals (V8 keeps wasm globals in memory, so a round trip
@@ -477,8 +459,8 @@ function rareField(w: usize, d: usize, act: u8, idx: i32, num: u32, wt: u32, fie
     return OK;
   }
   if (act == ACT_KEYSPACE_ID || act == ACT_KEYSPACE_FIELD) {
-    pos = rdSkip(pos, end, wt);
-    if (rdErr != OK) return rdErr;
+    pos = skipBody(pos, end, wt);
+    if (pos == 0) return rdErr;
     if (request && changetype<Walk>(w).apiV2) {
       // Keyspace fields are re-emitted (setKeyspace) or here, never forwarded as sent:
       // a v1 TiDB sends keyspace_id = 0xFFFFFFFF, and a smuggled value must not survive.
@@ -619,8 +601,9 @@ function noteLock(start: usize, end: usize): void {
       p = rdPos + n;
       continue;
     }
-    p = rdSkip(p, end, wt);
-    if (rdErr != OK) return;
+    // The walk accepted this LockInfo, so its wire types are valid.
+    p = skipBody(p, end, wt);
+    if (p == 0) return;
   }
   if (ts != 0 && kn != 0) note(ts, kp, kn);
 }
